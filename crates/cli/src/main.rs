@@ -1,0 +1,339 @@
+//! `leadguard`: the single binary. Serves the web UI and API, and administers the database.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use leadguard_domain::clock::SystemClock;
+use leadguard_domain::user::{Role, User};
+use leadguard_service::demo::{DEMO_PASSWORD, DEMO_USERS};
+use leadguard_service::{Config, NewUserRequest, Service, UserUpdate};
+use leadguard_store::{DatabaseUrl, Store, StoreOptions};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "leadguard",
+    version,
+    about = "Leadguard: ends 撞单 — duplicate checks, first-come ownership, fair assignment"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// sqlite://PATH (relative), sqlite:///absolute/path.db or postgres://user@host/db.
+    #[arg(
+        long,
+        global = true,
+        env = "LEADGUARD_DATABASE_URL",
+        default_value = "sqlite://leadguard.db"
+    )]
+    database_url: String,
+    /// Database connections (read pool for SQLite).
+    #[arg(
+        long,
+        global = true,
+        env = "LEADGUARD_DB_CONNECTIONS",
+        default_value_t = 16
+    )]
+    db_connections: u32,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and the HTTP API (migrations are applied on start).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LEADGUARD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Add a demo team, users and customers (once) and print how to log in.
+    #[arg(long)]
+    demo: bool,
+    /// Owner cap for users without one of their own.
+    #[arg(long, env = "LEADGUARD_DEFAULT_CAP", default_value_t = leadguard_domain::ownership::DEFAULT_OWNER_CAP)]
+    default_cap: u32,
+    /// Hours a login stays valid.
+    #[arg(long, env = "LEADGUARD_SESSION_HOURS", default_value_t = 12)]
+    session_hours: u32,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user.
+    Add {
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Team name; created if it does not exist yet.
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Most customers this user may own at once (default: the global cap).
+        #[arg(long)]
+        cap: Option<u32>,
+        #[arg(long, env = "LEADGUARD_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Change a user.
+    Set {
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        /// Team name; "" removes the user from their team.
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Owner cap; -1 restores the global default.
+        #[arg(long, allow_negative_numbers = true)]
+        cap: Option<i64>,
+        #[arg(long)]
+        active: Option<bool>,
+        #[arg(long, hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TeamCommand {
+    /// Create a team.
+    Add { name: String },
+    /// List teams.
+    List,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role `{s}`: use rep, manager or admin"))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let url: DatabaseUrl = cli.db.database_url.parse().context("--database-url")?;
+    let opts = StoreOptions {
+        max_connections: cli.db.db_connections,
+        ..Default::default()
+    };
+    let store = Store::open(&url, &opts)
+        .await
+        .with_context(|| format!("cannot open the database at {url}"))?;
+    match cli.command {
+        Command::Serve(args) => serve(store, &url, args).await,
+        Command::Migrate => {
+            println!("database at {url} is up to date");
+            Ok(())
+        }
+        Command::User(cmd) => user_command(Service::with_defaults(store), cmd).await,
+        Command::Team(cmd) => team_command(Service::with_defaults(store), cmd).await,
+    }
+}
+
+async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {
+    let config = Config {
+        default_owner_cap: args.default_cap,
+        session_ttl: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
+        ..Default::default()
+    };
+    let service = Service::new(
+        store,
+        Arc::new(leadguard_matching::WeightedMatcher::default()),
+        Arc::new(SystemClock),
+        config,
+    );
+    if args.demo {
+        let loaded = service.load_demo().await.context("loading the demo data")?;
+        print_demo_logins(loaded);
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Leadguard is serving http://{addr}/ (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/openapi.json)"
+    );
+    println!("database: {url}");
+    tracing::info!(%addr, "listening");
+    leadguard_server::serve(listener, service, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_demo_logins(loaded: bool) {
+    if loaded {
+        println!("Demo data loaded.");
+    } else {
+        println!("Demo data already present.");
+    }
+    println!("Log in as any of these users, password `{DEMO_PASSWORD}`:");
+    for (username, display, role, team) in DEMO_USERS {
+        println!(
+            "  {username:<10} {display:<6} {:<8} {}",
+            role.as_str(),
+            team.unwrap_or("-")
+        );
+    }
+    println!(
+        "  e.g. curl -s -X POST http://127.0.0.1:8080/api/v1/auth/login -H 'Content-Type: application/json' -d '{{\"username\":\"zhangsan\",\"password\":\"{DEMO_PASSWORD}\"}}'"
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn print_user(u: &User) {
+    let cap = u
+        .owner_cap
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "default".into());
+    println!(
+        "{}\t{}\t{}\t{}\tcap={}\t{}",
+        u.username,
+        u.display_name,
+        u.role,
+        u.team.as_deref().unwrap_or("-"),
+        cap,
+        if u.active { "active" } else { "inactive" }
+    );
+}
+
+async fn user_command(service: Service, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            team,
+            display_name,
+            cap,
+            password,
+        } => {
+            let user = service
+                .create_user(
+                    None,
+                    NewUserRequest {
+                        username,
+                        password,
+                        role,
+                        display_name,
+                        team,
+                        owner_cap: cap,
+                    },
+                    true,
+                )
+                .await
+                .map_err(service_error)?;
+            print!("created ");
+            print_user(&user);
+        }
+        UserCommand::Set {
+            username,
+            role,
+            team,
+            display_name,
+            cap,
+            active,
+            password,
+        } => {
+            let user = service
+                .update_user(
+                    None,
+                    &username,
+                    UserUpdate {
+                        display_name,
+                        role,
+                        team,
+                        owner_cap: cap,
+                        active,
+                        password,
+                    },
+                )
+                .await
+                .map_err(service_error)?;
+            print!("updated ");
+            print_user(&user);
+        }
+        UserCommand::List => {
+            let mut conn = service.store().read().await?;
+            for u in conn.exec().list_users(None).await? {
+                print_user(&u);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn team_command(service: Service, cmd: TeamCommand) -> Result<()> {
+    match cmd {
+        TeamCommand::Add { name } => {
+            let team = service
+                .create_team(None, &name)
+                .await
+                .map_err(service_error)?;
+            println!("created team {}", team.name);
+        }
+        TeamCommand::List => {
+            for t in service.list_teams().await.map_err(service_error)? {
+                println!("{}", t.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Field errors read better one per line, naming the option.
+fn service_error(e: leadguard_service::ServiceError) -> anyhow::Error {
+    match e {
+        leadguard_service::ServiceError::Invalid(fields) => {
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message))
+                .collect();
+            anyhow::anyhow!(lines.join("\n"))
+        }
+        e => anyhow::anyhow!(e),
+    }
+}

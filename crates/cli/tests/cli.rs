@@ -1,0 +1,263 @@
+//! The `leadguard` binary as a user runs it: create users, serve on SQLite (relative and
+//! absolute paths) and PostgreSQL, the demo, and clear errors for bad arguments.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use leadguard_testkit::{Backend, TestDb};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_leadguard");
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("LEADGUARD_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run leadguard")
+}
+
+/// A `leadguard serve` child process, killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+    stdout: Vec<String>,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .current_dir(dir)
+            .env_remove("LEADGUARD_DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base = loop {
+            assert!(Instant::now() < deadline, "serve did not start: {seen:?}");
+            let line = lines.next().expect("serve exited early").expect("read");
+            seen.push(line.clone());
+            if let Some(rest) = line.strip_prefix("Leadguard is serving ") {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("url")
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base,
+            stdout: seen,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn login(http: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
+    let r = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    v["token"].as_str().expect("token").to_string()
+}
+
+async fn users_and_serve(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let work = tempfile::tempdir().unwrap();
+    let url = match &db {
+        // An absolute path: sqlite:///…
+        TestDb::Sqlite { .. } => format!(
+            "sqlite://{}",
+            db.dir().unwrap().join("data/lg.db").display()
+        ),
+        TestDb::Postgres { .. } => db.url().to_string(),
+    };
+    assert!(
+        url.starts_with("sqlite:///") || url.starts_with("postgres://"),
+        "{url}"
+    );
+    let out = run(
+        work.path(),
+        &[
+            "user",
+            "add",
+            "zhangsan",
+            "--role",
+            "rep",
+            "--team",
+            "华东销售部",
+            "--display-name",
+            "张三",
+            "--cap",
+            "5",
+            "--password",
+            "s3cret-pass",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("zhangsan"));
+    let out = run(
+        work.path(),
+        &[
+            "user",
+            "add",
+            "zhangsan",
+            "--role",
+            "rep",
+            "--password",
+            "s3cret-pass",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already exists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = Server::start(work.path(), &["--database-url", &url]);
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = login(&http, &server.base, "zhangsan", "s3cret-pass").await;
+    let r = http
+        .post(format!("{}/api/v1/customers", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "北京星河互联科技有限公司", "phones": ["13812345678"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["owner"]["display_name"], "张三");
+    assert_eq!(v["owner"]["team"], "华东销售部");
+}
+
+#[tokio::test]
+async fn sqlite_users_and_serve() {
+    users_and_serve(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_users_and_serve() {
+    users_and_serve(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn demo_on_the_default_sqlite_file() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(work.path(), &["--demo"]);
+    assert!(
+        work.path().join("leadguard.db").exists(),
+        "the default database is ./leadguard.db"
+    );
+    let printed = server.stdout.join("\n");
+    assert!(printed.contains("leadguard-demo"), "{printed}");
+    assert!(printed.contains("zhangsan"), "{printed}");
+    let http = reqwest::Client::new();
+    let a = login(&http, &server.base, "zhangsan", "leadguard-demo").await;
+    let r = http
+        .get(format!("{}/api/v1/customers", server.base))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert!(v["total"].as_i64().unwrap() >= 3, "{v}");
+    // Another rep re-entering a demo customer is told who owns it.
+    let b = login(&http, &server.base, "zhaolei", "leadguard-demo").await;
+    let r = http
+        .post(format!("{}/api/v1/customers/check", server.base))
+        .bearer_auth(&b)
+        .json(&json!({"name": "星河互联科技（北京）有限公司"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["matches"][0]["owner"]["username"], "zhangsan");
+    drop(server);
+
+    // A second --demo start leaves the data as it is.
+    let again = Server::start(work.path(), &["--demo"]);
+    assert!(again.stdout.join("\n").contains("already present"));
+}
+
+#[test]
+fn bad_arguments_get_clear_errors() {
+    let work = tempfile::tempdir().unwrap();
+    let out = run(
+        work.path(),
+        &["migrate", "--database-url", "mysql://localhost/x"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sqlite://") && err.contains("postgres://"),
+        "{err}"
+    );
+
+    let out = run(
+        work.path(),
+        &[
+            "user",
+            "add",
+            "x",
+            "--role",
+            "boss",
+            "--password",
+            "long-enough",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rep, manager or admin"));
+
+    let out = run(
+        work.path(),
+        &["user", "add", "x", "--role", "rep", "--password", "short"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--password"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,268 @@
+//! Realistic Chinese B2B customer records, deterministic for a seed.
+//!
+//! [`Generator::company`] makes the `i`-th distinct company (the same for the same seed and
+//! index), and [`Generator::retype`] makes the record a second rep would type for the same
+//! company: region moved into brackets or dropped, 有限责任公司 for 有限公司, Traditional or
+//! full-width characters, the phone with +86 and separators, a contact's mobile instead of the
+//! switchboard.
+
+use leadguard_domain::customer::{Contact, CustomerFields, CustomerKind};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+/// (city, province, area code)
+const CITIES: &[(&str, &str, &str)] = &[
+    ("北京", "北京", "010"),
+    ("上海", "上海", "021"),
+    ("广州", "广东", "020"),
+    ("深圳", "广东", "0755"),
+    ("杭州", "浙江", "0571"),
+    ("南京", "江苏", "025"),
+    ("苏州", "江苏", "0512"),
+    ("成都", "四川", "028"),
+    ("武汉", "湖北", "027"),
+    ("西安", "陕西", "029"),
+    ("天津", "天津", "022"),
+    ("重庆", "重庆", "023"),
+    ("长沙", "湖南", "0731"),
+    ("郑州", "河南", "0371"),
+    ("合肥", "安徽", "0551"),
+    ("宁波", "浙江", "0574"),
+    ("青岛", "山东", "0532"),
+    ("济南", "山东", "0531"),
+    ("东莞", "广东", "0769"),
+    ("佛山", "广东", "0757"),
+    ("沈阳", "辽宁", "024"),
+    ("大连", "辽宁", "0411"),
+    ("福州", "福建", "0591"),
+    ("昆明", "云南", "0871"),
+];
+
+/// Characters that brand cores (字号) are made of.
+const CORE_CHARS: &[char] = &[
+    '星', '河', '华', '盛', '恒', '通', '云', '帆', '智', '远', '博', '瑞', '启', '明', '天', '府',
+    '光', '谷', '海', '韵', '蓝', '鼎', '新', '创', '达', '信', '汇', '金', '源', '泰', '安', '康',
+    '宏', '伟', '嘉', '禾', '青', '润', '丰', '腾', '飞', '越', '卓', '凯', '力', '宇', '聚', '德',
+    '佳', '鑫', '合', '正', '中', '美', '辰', '锦', '祥', '和', '悦', '兴', '隆', '昌', '顺', '元',
+    '亿', '万', '科', '讯', '联', '网', '易', '捷', '优', '特', '思', '维', '东', '方', '航', '拓',
+];
+
+const INDUSTRIES: &[&str] = &[
+    "科技",
+    "网络科技",
+    "信息技术",
+    "软件",
+    "贸易",
+    "实业",
+    "电子商务",
+    "物流",
+    "餐饮管理",
+    "文化传媒",
+    "建筑工程",
+    "医疗器械",
+    "教育科技",
+    "生物医药",
+    "新能源",
+    "机械",
+    "电子",
+    "化工",
+    "家具",
+    "广告",
+    "咨询",
+    "供应链管理",
+];
+
+const LEGAL: &[&str] = &[
+    "有限公司",
+    "有限公司",
+    "有限公司",
+    "有限责任公司",
+    "股份有限公司",
+    "集团有限公司",
+];
+
+const SURNAMES: &[char] = &[
+    '王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '胡', '朱', '高', '林',
+    '何', '郭', '马', '罗',
+];
+const GIVEN: &[char] = &[
+    '伟', '芳', '娜', '敏', '静', '磊', '强', '军', '洋', '勇', '艳', '杰', '涛', '明', '超', '秀',
+    '霞', '平', '刚', '丽',
+];
+
+const SIZES: &[&str] = &["微型", "小型", "中型", "大型"];
+const SOURCES: &[&str] = &[
+    "官网",
+    "展会",
+    "转介绍",
+    "电话营销",
+    "地推",
+    "招投标",
+    "线上广告",
+];
+
+pub struct Generator {
+    seed: u64,
+}
+
+/// Latin letters for a domain, derived from the index so domains are unique.
+fn domain_token(i: usize) -> String {
+    const L: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+    let mut n = i + 26 * 26;
+    let mut s = String::new();
+    while n > 0 {
+        s.push(L[n % 26] as char);
+        n /= 26;
+    }
+    s
+}
+
+impl Generator {
+    pub fn new(seed: u64) -> Self {
+        Generator { seed }
+    }
+
+    fn rng(&self, i: usize, salt: u64) -> StdRng {
+        StdRng::seed_from_u64(self.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt)
+    }
+
+    /// The `i`-th company: distinct from every other index (unique brand core, phones, domain).
+    pub fn company(&self, i: usize) -> CustomerFields {
+        let mut rng = self.rng(i, 1);
+        let (city, province, area) = CITIES[rng.random_range(0..CITIES.len())];
+        // A unique core: two or three characters spelled from the index in base len(CORE_CHARS).
+        let core = {
+            let b = CORE_CHARS.len();
+            let mut n = i;
+            let mut s = String::new();
+            loop {
+                s.push(CORE_CHARS[n % b]);
+                n /= b;
+                if n == 0 {
+                    break;
+                }
+            }
+            if s.chars().count() == 1 {
+                s.push(CORE_CHARS[rng.random_range(0..b)]);
+            }
+            s
+        };
+        let industry = INDUSTRIES[rng.random_range(0..INDUSTRIES.len())];
+        let legal = LEGAL[rng.random_range(0..LEGAL.len())];
+        let name = format!("{city}{core}{industry}{legal}");
+        // Phones unique per index: mobile 13x/15x/18x + 8 digits from i; landline from i.
+        let mobile_prefix = ["139", "138", "136", "158", "186", "188", "135", "150"][i % 8];
+        let mobile = format!("{mobile_prefix}{:08}", (i * 7919 + 11) % 100_000_000);
+        let landline = format!("{area}-{}", 20_000_000 + (i * 104_729) % 70_000_000);
+        let domain = format!("{}.com.cn", domain_token(i));
+        let contact_name: String = [
+            SURNAMES[rng.random_range(0..SURNAMES.len())],
+            GIVEN[rng.random_range(0..GIVEN.len())],
+        ]
+        .iter()
+        .collect();
+        let mut phones = vec![landline];
+        if rng.random_bool(0.3) {
+            phones.push(mobile.clone());
+        }
+        CustomerFields {
+            kind: CustomerKind::Company,
+            name,
+            phones,
+            emails: if rng.random_bool(0.6) {
+                vec![format!("sales@{domain}")]
+            } else {
+                vec![]
+            },
+            website: rng.random_bool(0.5).then(|| format!("www.{domain}")),
+            credit_code: None,
+            address: Some(format!(
+                "{province}{city}某区某路{}号",
+                rng.random_range(1..999)
+            )),
+            province: Some(province.to_string()),
+            city: Some(city.to_string()),
+            industry: Some(industry.to_string()),
+            size: Some(SIZES[rng.random_range(0..SIZES.len())].to_string()),
+            source: Some(SOURCES[rng.random_range(0..SOURCES.len())].to_string()),
+            contacts: vec![Contact {
+                name: contact_name,
+                title: Some("经理".into()),
+                phones: vec![mobile],
+                emails: vec![],
+            }],
+        }
+    }
+
+    /// The record a second rep would type for the `i`-th company: same company, other spelling.
+    pub fn retype(&self, i: usize) -> CustomerFields {
+        let orig = self.company(i);
+        let mut rng = self.rng(i, 2);
+        let city = orig.city.clone().unwrap_or_default();
+        let rest = orig
+            .name
+            .strip_prefix(city.as_str())
+            .unwrap_or(&orig.name)
+            .to_string();
+        let name = match rng.random_range(0..4) {
+            0 => rest.replacen("有限公司", &format!("（{city}）有限公司"), 1),
+            1 => format!("{city}市{}", rest.replace("有限责任公司", "有限公司")),
+            2 => orig.name.replace("有限公司", "有限责任公司"),
+            _ => format!("{city}{rest}"),
+        };
+        let contact_mobile = orig.contacts[0].phones[0].clone();
+        let phone = match rng.random_range(0..4) {
+            0 => format!(
+                "+86 {} {} {}",
+                &contact_mobile[..3],
+                &contact_mobile[3..7],
+                &contact_mobile[7..]
+            ),
+            1 => format!("0086-{contact_mobile}"),
+            2 => orig.phones[0].replace('-', " "),
+            _ => format!(
+                "({}){}",
+                &orig.phones[0][..orig.phones[0].find('-').unwrap_or(0)],
+                &orig.phones[0][orig.phones[0].find('-').map_or(0, |p| p + 1)..]
+            ),
+        };
+        CustomerFields {
+            kind: CustomerKind::Company,
+            name,
+            phones: vec![phone],
+            ..Default::default()
+        }
+    }
+
+    /// A company that none of `0..n` is: for checks whose answer is "new".
+    pub fn fresh(&self, n: usize, j: usize) -> CustomerFields {
+        self.company(n + 1_000_000 + j)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_distinct() {
+        let g = Generator::new(7);
+        assert_eq!(g.company(5), g.company(5));
+        assert_ne!(g.company(5).name, g.company(6).name);
+        let names: std::collections::HashSet<String> =
+            (0..5000).map(|i| g.company(i).name).collect();
+        assert_eq!(names.len(), 5000);
+        let phones: std::collections::HashSet<String> =
+            (0..5000).map(|i| g.company(i).phones[0].clone()).collect();
+        assert_eq!(phones.len(), 5000);
+    }
+
+    #[test]
+    fn retyped_records_differ_in_form() {
+        let g = Generator::new(7);
+        let differs = (0..100)
+            .filter(|&i| g.retype(i).name != g.company(i).name)
+            .count();
+        assert!(differs > 50, "{differs}");
+    }
+}

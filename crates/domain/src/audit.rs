@@ -1,0 +1,71 @@
+//! The append-only audit log of ownership changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Id;
+
+/// Why the owner of a customer changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// Entered by a rep, who became its owner (先录先得).
+    Created,
+    /// Taken from the public pool.
+    Claimed,
+    /// Given back to the public pool by its owner or a manager.
+    Released,
+    /// Moved to another rep by a manager or admin.
+    Transferred,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Created => "created",
+            AuditAction::Claimed => "claimed",
+            AuditAction::Released => "released",
+            AuditAction::Transferred => "transferred",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuditAction> {
+        [
+            AuditAction::Created,
+            AuditAction::Claimed,
+            AuditAction::Released,
+            AuditAction::Transferred,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+/// The rule behind an ownership change, stored with every audit entry.
+pub mod rules {
+    pub const FIRST_COME: &str = "first_come";
+    pub const POOL_CLAIM: &str = "pool_claim";
+    pub const OWNER_RELEASE: &str = "owner_release";
+    pub const MANAGER_RELEASE: &str = "manager_release";
+    pub const MANAGER_TRANSFER: &str = "manager_transfer";
+}
+
+/// One ownership change. Users are given by username so that the log reads on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: Id,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub customer_id: Id,
+    pub action: AuditAction,
+    /// Who did it (username).
+    pub actor: String,
+    /// Owner before the change (username); `null` when the customer was new or in the pool.
+    pub before_owner: Option<String>,
+    /// Owner after the change (username); `null` when the customer went to the pool.
+    pub after_owner: Option<String>,
+    /// The rule that caused the change, e.g. `first_come`.
+    pub rule: String,
+    /// Free-text reason given by the actor, if any.
+    pub reason: Option<String>,
+}

@@ -1,0 +1,119 @@
+//! Leadguard's HTTP face: the JSON API under `/api/v1`, its OpenAPI document at
+//! `/api/openapi.json`, `/healthz`, and the web pages.
+
+mod api;
+pub mod error;
+mod extract;
+mod openapi;
+mod pages;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leadguard_service::Service;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+
+/// Largest request body accepted (customers with many contacts fit easily).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+}
+
+/// The whole application: API, OpenAPI document, health check and pages.
+pub fn app(service: Service) -> Router {
+    let state = AppState { service };
+    let (api, doc) = OpenApiRouter::with_openapi(openapi::base())
+        .nest("/api/v1", api::router())
+        .split_for_parts();
+    let doc = openapi::finish(doc);
+    Router::new()
+        .merge(api)
+        .route("/api/openapi.json", get(move || openapi_json(doc.clone())))
+        .route("/healthz", get(healthz))
+        .merge(pages::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; it has been logged",
+            )
+            .into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document of [`app`].
+pub fn openapi_document() -> OpenApi {
+    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(openapi::base())
+        .nest("/api/v1", api::router())
+        .split_for_parts();
+    openapi::finish(doc)
+}
+
+async fn openapi_json(doc: OpenApi) -> Json<OpenApi> {
+    Json(doc)
+}
+
+/// 200 when the database answers; 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.service.store().ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database does not answer",
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Service,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

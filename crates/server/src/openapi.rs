@@ -1,0 +1,42 @@
+//! The parts of the OpenAPI document that are not derived from the handlers.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, ServerBuilder};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Leadguard API",
+        description = "Duplicate check, first-come ownership and assignment of customers: ends 撞单 (sales collisions).\n\nLog in with `POST /api/v1/auth/login`, then send `Authorization: Bearer TOKEN`. Every error has the body `{\"error\": CODE, \"message\": TEXT, ...}` with a stable CODE.",
+        license(name = "MIT")
+    ),
+    tags(
+        (name = "auth", description = "Logging in and out"),
+        (name = "customers", description = "Entering customers with the duplicate check; reading and changing them"),
+        (name = "follow-ups", description = "跟进记录"),
+        (name = "ownership", description = "Claim from the pool, release to it, transfer"),
+        (name = "audit", description = "The append-only log of ownership changes"),
+        (name = "users", description = "Users and teams"),
+    )
+)]
+struct Base;
+
+pub fn base() -> OpenApi {
+    <Base as utoipa::OpenApi>::openapi()
+}
+
+pub fn finish(mut doc: OpenApi) -> OpenApi {
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc.servers = Some(vec![ServerBuilder::new().url("/api/v1").build()]);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("opaque")
+                .build(),
+        ),
+    );
+    doc
+}

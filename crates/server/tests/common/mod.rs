@@ -1,0 +1,173 @@
+//! Test harness: the real server on a real database (a fresh one per test, see
+//! `leadguard-testkit`), spoken to over HTTP.
+
+#![allow(dead_code)]
+
+use leadguard_domain::user::Role;
+use leadguard_service::{NewUserRequest, Service};
+use leadguard_store::{Store, StoreOptions};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub use leadguard_testkit::{Backend, TestDb};
+
+/// Runs an async test body once per backend: `both_backends!(name);` expects
+/// `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub service: Service,
+    pub store: Store,
+    server: tokio::task::JoinHandle<()>,
+    // Declared last: dropped after the server task is aborted.
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::create(backend).await;
+        let store = Store::open(db.url(), &StoreOptions::default())
+            .await
+            .expect("open store");
+        let service = Service::with_defaults(store.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn({
+            let service = service.clone();
+            async move {
+                leadguard_server::serve(listener, service, std::future::pending())
+                    .await
+                    .expect("serve");
+            }
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            service,
+            store,
+            server,
+            db,
+        }
+    }
+
+    /// Creates a user (through the service, as the command line does) and logs them in.
+    pub async fn user(
+        &self,
+        username: &str,
+        role: Role,
+        team: Option<&str>,
+        cap: Option<u32>,
+    ) -> String {
+        self.service
+            .create_user(
+                None,
+                NewUserRequest {
+                    username: username.to_string(),
+                    password: PASSWORD.to_string(),
+                    role,
+                    display_name: Some(format!("{username} 显示名")),
+                    team: team.map(str::to_string),
+                    owner_cap: cap,
+                },
+                true,
+            )
+            .await
+            .expect("create user");
+        self.login(username).await
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"username": username, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Creates a customer and returns its id, failing the test if it was not created.
+    pub async fn create(&self, token: &str, body: Value) -> i64 {
+        let (status, v) = self.post("/api/v1/customers", token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "create: {v}");
+        v["id"].as_i64().expect("id")
+    }
+
+    pub async fn customer_count(&self) -> i64 {
+        let mut conn = self.store.read().await.expect("conn");
+        conn.exec().count_customers().await.expect("count")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -1,0 +1,628 @@
+//! Entering, checking, reading and changing customers. Every create and every change of
+//! identifiers runs the duplicate check inside the write transaction that saves it.
+
+use std::collections::HashMap;
+
+use leadguard_domain::Id;
+use leadguard_domain::access::{Access, customer_access};
+use leadguard_domain::audit::{AuditAction, rules};
+use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind};
+use leadguard_domain::keys::{KeyKind, MatchKey};
+use leadguard_domain::ownership::{check_cap, effective_cap};
+use leadguard_domain::user::{Role, User};
+use leadguard_matching::normalize::{credit_code, email, phone, text};
+use leadguard_matching::{Profile, Verdict};
+use leadguard_store::{
+    Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, NewAuditEntry, NewCustomer,
+    StoreError,
+};
+use serde::Deserialize;
+
+use crate::Service;
+use crate::error::{Result, ServiceError};
+use crate::views::{CheckOutcome, CheckVerdict, Created, CustomerView, MatchView, OwnerView, Page};
+
+/// Which customers a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Customers you own (私海). The default for reps.
+    Mine,
+    /// Customers owned by your team. The default for managers.
+    Team,
+    /// All customers (admins only). The default for admins.
+    All,
+    /// The public pool (公海), visible to everyone with masked contact data.
+    Pool,
+}
+
+/// Order of a customer list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Newest entries first.
+    #[default]
+    Newest,
+    Oldest,
+    Name,
+    RecentlyUpdated,
+    /// Longest without a follow-up first.
+    Stale,
+    RecentlyFollowedUp,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct ListCustomers {
+    pub scope: Option<Scope>,
+    /// Part of the name, or a whole phone number, e-mail address or credit code.
+    pub q: Option<String>,
+    /// Only customers owned by this username (within what you may see).
+    pub owner: Option<String>,
+    pub industry: Option<String>,
+    pub source: Option<String>,
+    pub sort: Option<Sort>,
+    /// 1 to 200; default 50.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Changes to a customer. Absent fields stay; an empty string clears a text field; lists
+/// (phones, e-mails, contacts) are replaced whole.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPatch {
+    pub kind: Option<CustomerKind>,
+    pub name: Option<String>,
+    pub phones: Option<Vec<String>>,
+    pub emails: Option<Vec<String>>,
+    pub website: Option<String>,
+    pub credit_code: Option<String>,
+    pub address: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub industry: Option<String>,
+    pub size: Option<String>,
+    pub source: Option<String>,
+    pub contacts: Option<Vec<Contact>>,
+}
+
+impl CustomerPatch {
+    fn apply(self, mut f: CustomerFields) -> CustomerFields {
+        fn set<T>(slot: &mut T, v: Option<T>) {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        }
+        set(&mut f.kind, self.kind);
+        set(&mut f.name, self.name);
+        set(&mut f.phones, self.phones);
+        set(&mut f.emails, self.emails);
+        set(&mut f.contacts, self.contacts);
+        for (slot, v) in [
+            (&mut f.website, self.website),
+            (&mut f.credit_code, self.credit_code),
+            (&mut f.address, self.address),
+            (&mut f.province, self.province),
+            (&mut f.city, self.city),
+            (&mut f.industry, self.industry),
+            (&mut f.size, self.size),
+            (&mut f.source, self.source),
+        ] {
+            if let Some(v) = v {
+                *slot = Some(v);
+            }
+        }
+        f
+    }
+}
+
+pub(crate) const MAX_PAGE: i64 = 200;
+pub(crate) const DEFAULT_PAGE: i64 = 50;
+
+pub(crate) fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64)> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ServiceError::invalid(
+            "limit",
+            "out_of_range",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ServiceError::invalid(
+            "offset",
+            "out_of_range",
+            "offset must not be negative",
+        ));
+    }
+    Ok((limit, offset))
+}
+
+impl Service {
+    /// Tidies, validates and profiles a record; nothing is read or written.
+    fn prepare(&self, fields: CustomerFields) -> Result<(CustomerFields, Profile)> {
+        let fields = fields.tidy();
+        let errs = fields.validate_shape();
+        if !errs.is_empty() {
+            return Err(ServiceError::Invalid(errs));
+        }
+        let profile = self
+            .matcher
+            .profile(&fields)
+            .map_err(ServiceError::Invalid)?;
+        Ok((fields, profile))
+    }
+
+    /// Stored customers that `profile` matches (suspected or duplicate), duplicates first.
+    async fn find_matches(
+        &self,
+        exec: &mut Exec<'_>,
+        profile: &Profile,
+        exclude: Option<Id>,
+    ) -> Result<Vec<MatchView>> {
+        let ids = exec
+            .candidate_ids(&profile.keys(), exclude, self.config.candidates_per_key)
+            .await?;
+        let candidates = exec.candidates(&ids).await?;
+        let mut matches = Vec::new();
+        for c in candidates {
+            if let Some(m) = self.compare_candidate(profile, c)?
+                && m.verdict != Verdict::Distinct
+            {
+                matches.push(m);
+            }
+        }
+        matches.sort_by(|a, b| b.verdict.cmp(&a.verdict).then(b.score.total_cmp(&a.score)));
+        matches.truncate(self.config.max_matches);
+        Ok(matches)
+    }
+
+    fn compare_candidate(&self, profile: &Profile, c: Candidate) -> Result<Option<MatchView>> {
+        let stored: Profile = match serde_json::from_str(&c.profile) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(customer_id = c.id, error = %e, "stored match profile is unreadable; skipping");
+                return Ok(None);
+            }
+        };
+        let cmp = self.matcher.compare(profile, &stored);
+        Ok(Some(MatchView {
+            customer_id: c.id,
+            name: c.name,
+            in_pool: c.owner.is_none(),
+            owner: c.owner.map(OwnerView::from),
+            owned_since: c.owned_since,
+            created_at: c.created_at,
+            score: cmp.score,
+            verdict: cmp.verdict,
+            reasons: cmp.reasons,
+        }))
+    }
+
+    /// The duplicate check without saving anything.
+    pub async fn check_customer(
+        &self,
+        _actor: &User,
+        fields: CustomerFields,
+    ) -> Result<CheckOutcome> {
+        let (_, profile) = self.prepare(fields)?;
+        let mut conn = self.store.read().await?;
+        let matches = self.find_matches(&mut conn.exec(), &profile, None).await?;
+        let verdict = match matches.first().map(|m| m.verdict) {
+            Some(Verdict::Duplicate) => CheckVerdict::Duplicate,
+            Some(Verdict::Suspected) => CheckVerdict::Suspected,
+            _ => CheckVerdict::New,
+        };
+        Ok(CheckOutcome { verdict, matches })
+    }
+
+    /// Enters a customer: checked against every stored customer inside the transaction that
+    /// saves it, owned by the actor (first come, first served), recorded in the audit log.
+    pub async fn create_customer(&self, actor: &User, fields: CustomerFields) -> Result<Created> {
+        let (fields, profile) = self.prepare(fields)?;
+        let keys = profile.keys();
+        let identities = profile.unique_keys();
+        let profile_json =
+            serde_json::to_string(&profile).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let name_search = profile.name.folded.clone();
+
+        let mut tx = self.store.begin().await?;
+        tx.lock_keys(&keys).await?;
+        tx.lock_user(actor.id).await?;
+        let matches = self.find_matches(&mut tx.exec(), &profile, None).await?;
+        let (duplicates, suspected): (Vec<_>, Vec<_>) = matches
+            .into_iter()
+            .partition(|m| m.verdict == Verdict::Duplicate);
+        if !duplicates.is_empty() {
+            tracing::info!(actor = %actor.username, matched = duplicates[0].customer_id, "duplicate blocked");
+            return Err(ServiceError::Duplicate {
+                matches: duplicates,
+            });
+        }
+        let owned = tx.exec().count_owned(actor.id).await?;
+        let cap = effective_cap(actor, self.config.default_owner_cap);
+        check_cap(owned.max(0) as u64, cap).map_err(|e| ServiceError::OwnerCapReached {
+            username: actor.username.clone(),
+            cap: e.cap,
+            owned: e.owned,
+        })?;
+        let now = self.now();
+        let inserted = tx
+            .exec()
+            .insert_customer(&NewCustomer {
+                fields: &fields,
+                name_search: &name_search,
+                profile: &profile_json,
+                keys: &keys,
+                identities: &identities,
+                created_by: actor.id,
+                owner_id: Some(actor.id),
+                now,
+            })
+            .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(StoreError::IdentityTaken { customer_id, .. }) => {
+                // Only reachable if a writer skipped the key locks; the unique index still holds.
+                drop(tx);
+                return Err(self.duplicate_of(&profile, customer_id).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tx.exec()
+            .append_audit(&NewAuditEntry {
+                at: now,
+                customer_id: id,
+                action: AuditAction::Created,
+                actor_id: actor.id,
+                before_owner_id: None,
+                after_owner_id: Some(actor.id),
+                rule: rules::FIRST_COME,
+                reason: None,
+            })
+            .await?;
+        tx.commit().await?;
+        tracing::info!(actor = %actor.username, customer_id = id, "customer created");
+        let customer = self.get_customer(actor, id).await?;
+        Ok(Created {
+            customer,
+            suspected,
+        })
+    }
+
+    async fn duplicate_of(&self, profile: &Profile, customer_id: Id) -> ServiceError {
+        let result: Result<Vec<MatchView>> = async {
+            let mut conn = self.store.read().await?;
+            let candidates = conn.exec().candidates(&[customer_id]).await?;
+            let mut out = Vec::new();
+            for c in candidates {
+                if let Some(mut m) = self.compare_candidate(profile, c)? {
+                    m.verdict = Verdict::Duplicate;
+                    out.push(m);
+                }
+            }
+            Ok(out)
+        }
+        .await;
+        match result {
+            Ok(matches) => ServiceError::Duplicate { matches },
+            Err(e) => e,
+        }
+    }
+
+    /// A customer as `actor` may see it. Someone else's customer is refused, with its owner
+    /// and masked hints in the refusal; a pool customer is shown masked.
+    pub async fn get_customer(&self, actor: &User, id: Id) -> Result<CustomerView> {
+        let mut conn = self.store.read().await?;
+        let mut exec = conn.exec();
+        let customer = exec
+            .get_customer(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "customer" })?;
+        let mut users = UserCache::default();
+        let view = self.view(&mut exec, &mut users, actor, customer).await?;
+        if view.access == Access::Limited && view.owner.is_some() {
+            return Err(refused(view));
+        }
+        Ok(view)
+    }
+
+    /// Loads a customer that `actor` may change, or explains why not.
+    pub(crate) async fn customer_for_change(
+        &self,
+        exec: &mut Exec<'_>,
+        actor: &User,
+        id: Id,
+    ) -> Result<(Customer, Option<User>)> {
+        let customer = exec
+            .get_customer(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "customer" })?;
+        let owner = match customer.owner_id {
+            Some(o) => exec.user_by_id(o).await?,
+            None => None,
+        };
+        if customer_access(actor, owner.as_ref()) == Access::Full {
+            return Ok((customer, owner));
+        }
+        let mut users = UserCache::default();
+        let view = self.view(exec, &mut users, actor, customer).await?;
+        Err(refused(view))
+    }
+
+    pub(crate) async fn view(
+        &self,
+        exec: &mut Exec<'_>,
+        users: &mut UserCache,
+        actor: &User,
+        c: Customer,
+    ) -> Result<CustomerView> {
+        let owner = match c.owner_id {
+            Some(id) => Some(users.get(exec, id).await?),
+            None => None,
+        };
+        let creator = users.get(exec, c.created_by).await?;
+        let access = customer_access(actor, owner.as_ref());
+        Ok(CustomerView::new(
+            c,
+            access,
+            OwnerView::from(&creator),
+            owner.as_ref().map(OwnerView::from),
+        ))
+    }
+
+    pub async fn list_customers(
+        &self,
+        actor: &User,
+        req: ListCustomers,
+    ) -> Result<Page<CustomerView>> {
+        let (limit, offset) = page_bounds(req.limit, req.offset)?;
+        let mut conn = self.store.read().await?;
+        let mut exec = conn.exec();
+        let scope = req.scope.unwrap_or(match actor.role {
+            Role::Rep => Scope::Mine,
+            Role::Manager => Scope::Team,
+            Role::Admin => Scope::All,
+        });
+        let store_scope = match scope {
+            Scope::Mine => CustomerScope::Owner(actor.id),
+            Scope::Pool => CustomerScope::Pool,
+            Scope::All if actor.is_admin() => CustomerScope::All,
+            Scope::All => {
+                return Err(ServiceError::forbidden(
+                    "only an admin may list all customers",
+                ));
+            }
+            Scope::Team if actor.role == Role::Rep => {
+                return Err(ServiceError::forbidden(
+                    "only managers and admins may list a team's customers",
+                ));
+            }
+            Scope::Team => match &actor.team {
+                Some(team) => match exec.team_by_name(team).await? {
+                    Some(t) => CustomerScope::Team(t.id),
+                    None => CustomerScope::Owner(actor.id),
+                },
+                None if actor.is_admin() => CustomerScope::All,
+                None => CustomerScope::Owner(actor.id),
+            },
+        };
+        let owner_id = match req
+            .owner
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(username) => match exec.user_by_username(username).await? {
+                Some(u) => Some(u.id),
+                None => {
+                    return Err(ServiceError::invalid(
+                        "owner",
+                        "unknown_user",
+                        format!("no user named {username}"),
+                    ));
+                }
+            },
+            None => None,
+        };
+        let (name_contains, keys) = search_terms(req.q.as_deref());
+        let query = CustomerQuery {
+            scope: store_scope,
+            name_contains,
+            keys,
+            owner_id,
+            industry: req.industry.filter(|s| !s.trim().is_empty()),
+            source: req.source.filter(|s| !s.trim().is_empty()),
+            sort: match req.sort.unwrap_or_default() {
+                Sort::Newest => CustomerSort::CreatedDesc,
+                Sort::Oldest => CustomerSort::CreatedAsc,
+                Sort::Name => CustomerSort::NameAsc,
+                Sort::RecentlyUpdated => CustomerSort::UpdatedDesc,
+                Sort::Stale => CustomerSort::LastFollowupAsc,
+                Sort::RecentlyFollowedUp => CustomerSort::LastFollowupDesc,
+            },
+            limit,
+            offset,
+        };
+        let (customers, total) = exec.list_customers(&query).await?;
+        let mut users = UserCache::default();
+        let mut items = Vec::with_capacity(customers.len());
+        for c in customers {
+            items.push(self.view(&mut exec, &mut users, actor, c).await?);
+        }
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
+    }
+
+    /// Changes a customer. If the change gives it an identifier of another customer, it is
+    /// refused as a duplicate, exactly as a new entry would be.
+    pub async fn update_customer(
+        &self,
+        actor: &User,
+        id: Id,
+        patch: CustomerPatch,
+    ) -> Result<CustomerView> {
+        let mut tx = self.store.begin().await?;
+        let (customer, _) = self.customer_for_change(&mut tx.exec(), actor, id).await?;
+        let old_profile = self.matcher.profile(&customer.fields).ok();
+        let (fields, profile) = self.prepare(patch.apply(customer.fields.clone()))?;
+        let keys = profile.keys();
+        let mut lock: Vec<MatchKey> = keys.clone();
+        if let Some(old) = &old_profile {
+            lock.extend(old.keys());
+        }
+        tx.lock_keys(&lock).await?;
+        let matches = self
+            .find_matches(&mut tx.exec(), &profile, Some(id))
+            .await?;
+        // Only what this change brings about blocks it: a pair that was already a duplicate
+        // before (entered under older rules, say) must not freeze the customer.
+        let duplicates: Vec<MatchView> = matches
+            .into_iter()
+            .filter(|m| m.verdict == Verdict::Duplicate)
+            .collect();
+        let new_duplicates = self
+            .filter_previous(&mut tx.exec(), old_profile.as_ref(), duplicates)
+            .await?;
+        if !new_duplicates.is_empty() {
+            return Err(ServiceError::Duplicate {
+                matches: new_duplicates,
+            });
+        }
+        let profile_json =
+            serde_json::to_string(&profile).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let res = tx
+            .exec()
+            .update_customer(
+                id,
+                &fields,
+                &profile.name.folded,
+                &profile_json,
+                &keys,
+                &profile.unique_keys(),
+                self.now(),
+            )
+            .await;
+        match res {
+            Ok(()) => {}
+            Err(StoreError::IdentityTaken { customer_id, .. }) => {
+                drop(tx);
+                return Err(self.duplicate_of(&profile, customer_id).await);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        self.get_customer(actor, id).await
+    }
+
+    /// Drops matches that the customer's previous profile already matched as duplicates.
+    async fn filter_previous(
+        &self,
+        exec: &mut Exec<'_>,
+        old: Option<&Profile>,
+        matches: Vec<MatchView>,
+    ) -> Result<Vec<MatchView>> {
+        let Some(old) = old else { return Ok(matches) };
+        if matches.is_empty() {
+            return Ok(matches);
+        }
+        let ids: Vec<Id> = matches.iter().map(|m| m.customer_id).collect();
+        let previously: Vec<Id> = exec
+            .candidates(&ids)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                serde_json::from_str::<Profile>(&c.profile)
+                    .map(|p| self.matcher.compare(old, &p).verdict == Verdict::Duplicate)
+                    .unwrap_or(false)
+            })
+            .map(|c| c.id)
+            .collect();
+        Ok(matches
+            .into_iter()
+            .filter(|m| !previously.contains(&m.customer_id))
+            .collect())
+    }
+}
+
+fn refused(view: CustomerView) -> ServiceError {
+    let owner = view
+        .owner
+        .as_ref()
+        .map(|o| format!("{} ({})", o.display_name, o.username))
+        .unwrap_or_else(|| "the public pool".to_string());
+    ServiceError::Forbidden {
+        message: format!(
+            "客户 {} 归 {owner} 所有，您无权查看或修改 / customer {} is owned by {owner}",
+            view.name, view.id
+        ),
+        customer: Some(Box::new(view)),
+    }
+}
+
+/// Splits a search box entry: a whole phone, e-mail or credit code is looked up by its key,
+/// anything else is a name fragment.
+fn search_terms(q: Option<&str>) -> (Option<String>, Vec<MatchKey>) {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
+        return (None, Vec::new());
+    };
+    if q.contains('@')
+        && let Ok(e) = email::normalize_email(q)
+    {
+        return (None, vec![MatchKey::new(KeyKind::Email, e.address)]);
+    }
+    if let Ok(c) = credit_code::normalize_credit_code(q) {
+        return (None, vec![MatchKey::new(KeyKind::CreditCode, c.as_str())]);
+    }
+    let digits = q.chars().filter(char::is_ascii_digit).count();
+    if digits >= 7
+        && let Ok(phones) = phone::parse_phones(q)
+        && !phones.is_empty()
+    {
+        return (
+            None,
+            phones
+                .into_iter()
+                .map(|p| MatchKey::new(KeyKind::Phone, p.e164))
+                .collect(),
+        );
+    }
+    // Folded, "字節跳動" finds "字节跳动"; a query of punctuation only is searched as typed.
+    let folded = text::fold(q);
+    (
+        Some(if folded.is_empty() {
+            q.to_string()
+        } else {
+            folded
+        }),
+        Vec::new(),
+    )
+}
+
+/// Users looked up while building a list of views, each once.
+#[derive(Default)]
+pub(crate) struct UserCache(HashMap<Id, User>);
+
+impl UserCache {
+    pub(crate) async fn get(&mut self, exec: &mut Exec<'_>, id: Id) -> Result<User> {
+        if let Some(u) = self.0.get(&id) {
+            return Ok(u.clone());
+        }
+        let u = exec
+            .user_by_id(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "user" })?;
+        self.0.insert(id, u.clone());
+        Ok(u)
+    }
+}

@@ -1,0 +1,315 @@
+//! Changes of owner: claim from the pool, release to it, transfer by a manager. Each is a
+//! compare-and-set on the owner column plus an audit entry, in one transaction.
+
+use leadguard_domain::Id;
+use leadguard_domain::access::may_transfer;
+use leadguard_domain::audit::{AuditAction, AuditEntry, rules};
+use leadguard_domain::ownership::{check_cap, effective_cap};
+use leadguard_domain::user::{Role, User};
+use leadguard_store::{AuditFilter, NewAuditEntry, WriteTx};
+use serde::Deserialize;
+
+use crate::Service;
+use crate::customers::{UserCache, page_bounds};
+use crate::error::{Result, ServiceError};
+use crate::views::{CustomerView, OwnerView, Page};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    /// Why the customer goes back to the pool.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// Username of the new owner.
+    pub to: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub customer_id: Option<Id>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+const MAX_REASON_CHARS: usize = 1000;
+
+fn clean_reason(r: Option<String>) -> Result<Option<String>> {
+    let r = r.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if r.as_ref()
+        .is_some_and(|s| s.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(ServiceError::invalid(
+            "reason",
+            "too_long",
+            format!("the reason must be at most {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    Ok(r)
+}
+
+impl Service {
+    /// Checks `user` may own one more customer, inside `tx` (their row is locked first).
+    async fn ensure_cap(&self, tx: &mut WriteTx, user: &User) -> Result<()> {
+        tx.lock_user(user.id).await?;
+        let owned = tx.exec().count_owned(user.id).await?;
+        check_cap(
+            owned.max(0) as u64,
+            effective_cap(user, self.config.default_owner_cap),
+        )
+        .map_err(|e| ServiceError::OwnerCapReached {
+            username: user.username.clone(),
+            cap: e.cap,
+            owned: e.owned,
+        })
+    }
+
+    /// Takes a customer from the public pool.
+    pub async fn claim(&self, actor: &User, id: Id) -> Result<CustomerView> {
+        let mut tx = self.store.begin().await?;
+        self.ensure_cap(&mut tx, actor).await?;
+        let customer = tx
+            .exec()
+            .get_customer(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "customer" })?;
+        if let Some(owner_id) = customer.owner_id {
+            let owner = self.user_by_id(owner_id).await?;
+            return Err(ServiceError::AlreadyOwned {
+                owner: OwnerView::from(&owner),
+            });
+        }
+        let now = self.now();
+        if !tx.exec().set_owner(id, None, Some(actor.id), now).await? {
+            return Err(ServiceError::Conflict {
+                code: "concurrent_change",
+                message: "someone else changed this customer at the same moment; try again".into(),
+            });
+        }
+        self.audit(
+            &mut tx,
+            id,
+            AuditAction::Claimed,
+            actor,
+            None,
+            Some(actor.id),
+            rules::POOL_CLAIM,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_customer(actor, id).await
+    }
+
+    /// Gives a customer back to the pool: its owner, their manager or an admin.
+    pub async fn release(&self, actor: &User, id: Id, req: ReleaseRequest) -> Result<CustomerView> {
+        let reason = clean_reason(req.reason)?;
+        let mut tx = self.store.begin().await?;
+        let (customer, owner) = self.customer_for_change(&mut tx.exec(), actor, id).await?;
+        let Some(owner) = owner else {
+            return Err(ServiceError::Conflict {
+                code: "in_pool",
+                message: "the customer is already in the public pool".into(),
+            });
+        };
+        let now = self.now();
+        if !tx
+            .exec()
+            .set_owner(id, customer.owner_id, None, now)
+            .await?
+        {
+            return Err(ServiceError::Conflict {
+                code: "concurrent_change",
+                message: "someone else changed this customer at the same moment; try again".into(),
+            });
+        }
+        let rule = if owner.id == actor.id {
+            rules::OWNER_RELEASE
+        } else {
+            rules::MANAGER_RELEASE
+        };
+        self.audit(
+            &mut tx,
+            id,
+            AuditAction::Released,
+            actor,
+            Some(owner.id),
+            None,
+            rule,
+            reason.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        let mut conn = self.store.read().await?;
+        let mut exec = conn.exec();
+        let customer = exec
+            .get_customer(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "customer" })?;
+        self.view(&mut exec, &mut UserCache::default(), actor, customer)
+            .await
+    }
+
+    /// Moves a customer to another rep: managers within their team, admins anywhere.
+    pub async fn transfer(
+        &self,
+        actor: &User,
+        id: Id,
+        req: TransferRequest,
+    ) -> Result<CustomerView> {
+        if actor.role == Role::Rep {
+            return Err(ServiceError::forbidden(
+                "only a manager or an admin may transfer customers",
+            ));
+        }
+        let reason = clean_reason(req.reason)?;
+        let mut tx = self.store.begin().await?;
+        let target = tx
+            .exec()
+            .user_by_username(req.to.trim())
+            .await?
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "to",
+                    "unknown_user",
+                    format!("no user named {}", req.to.trim()),
+                )
+            })?;
+        if !target.active {
+            return Err(ServiceError::invalid(
+                "to",
+                "user_inactive",
+                format!(
+                    "{} is deactivated and cannot own customers",
+                    target.username
+                ),
+            ));
+        }
+        let customer = tx
+            .exec()
+            .get_customer(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "customer" })?;
+        let owner = match customer.owner_id {
+            Some(o) => tx.exec().user_by_id(o).await?,
+            None => None,
+        };
+        if !may_transfer(actor, owner.as_ref(), &target) {
+            return Err(ServiceError::forbidden(
+                "a manager may transfer only their team's customers (or pool customers) to members of their team",
+            ));
+        }
+        if owner.as_ref().is_some_and(|o| o.id == target.id) {
+            return Err(ServiceError::Conflict {
+                code: "already_owner",
+                message: format!("{} already owns this customer", target.username),
+            });
+        }
+        self.ensure_cap(&mut tx, &target).await?;
+        let now = self.now();
+        if !tx
+            .exec()
+            .set_owner(id, customer.owner_id, Some(target.id), now)
+            .await?
+        {
+            return Err(ServiceError::Conflict {
+                code: "concurrent_change",
+                message: "someone else changed this customer at the same moment; try again".into(),
+            });
+        }
+        self.audit(
+            &mut tx,
+            id,
+            AuditAction::Transferred,
+            actor,
+            customer.owner_id,
+            Some(target.id),
+            rules::MANAGER_TRANSFER,
+            reason.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        let mut conn = self.store.read().await?;
+        let mut exec = conn.exec();
+        let customer = exec
+            .get_customer(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "customer" })?;
+        self.view(&mut exec, &mut UserCache::default(), actor, customer)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        tx: &mut WriteTx,
+        customer_id: Id,
+        action: AuditAction,
+        actor: &User,
+        before: Option<Id>,
+        after: Option<Id>,
+        rule: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        tx.exec()
+            .append_audit(&NewAuditEntry {
+                at: self.now(),
+                customer_id,
+                action,
+                actor_id: actor.id,
+                before_owner_id: before,
+                after_owner_id: after,
+                rule,
+                reason,
+            })
+            .await?;
+        tracing::info!(actor = %actor.username, customer_id, action = action.as_str(), rule, "ownership changed");
+        Ok(())
+    }
+
+    /// The audit log: of one customer (for those who may see it fully), or everything the
+    /// actor may see (admin: all; manager: involving their team; rep: involving them).
+    pub async fn audit_log(&self, actor: &User, q: AuditQuery) -> Result<Page<AuditEntry>> {
+        let (limit, offset) = page_bounds(q.limit, q.offset)?;
+        let mut conn = self.store.read().await?;
+        let mut exec = conn.exec();
+        let mut filter = AuditFilter {
+            customer_id: q.customer_id,
+            limit,
+            offset,
+            ..Default::default()
+        };
+        if let Some(id) = q.customer_id {
+            self.customer_for_change(&mut exec, actor, id).await?;
+        } else {
+            match actor.role {
+                Role::Admin => {}
+                Role::Manager => match &actor.team {
+                    Some(team) => match exec.team_by_name(team).await? {
+                        Some(t) => filter.involving_team = Some(t.id),
+                        None => filter.involving_user = Some(actor.id),
+                    },
+                    None => filter.involving_user = Some(actor.id),
+                },
+                Role::Rep => filter.involving_user = Some(actor.id),
+            }
+        }
+        let (items, total) = exec.list_audit(&filter).await?;
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
+    }
+}

@@ -1,0 +1,599 @@
+//! Customers, their contacts, match keys and unique identities.
+
+use std::collections::{BTreeSet, HashMap};
+
+use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind};
+use leadguard_domain::keys::MatchKey;
+use leadguard_domain::{Id, Timestamp};
+use sqlx::QueryBuilder;
+
+use crate::Result;
+use crate::error::StoreError;
+use crate::exec::{Exec, on_backend};
+
+/// A customer to insert, with what the matching engine derived from it.
+pub struct NewCustomer<'a> {
+    pub fields: &'a CustomerFields,
+    /// Folded name, for search.
+    pub name_search: &'a str,
+    /// The engine's profile, serialized.
+    pub profile: &'a str,
+    /// Blocking keys (candidate lookup).
+    pub keys: &'a [MatchKey],
+    /// Identifiers that belong to this customer only.
+    pub identities: &'a [MatchKey],
+    pub created_by: Id,
+    pub owner_id: Option<Id>,
+    pub now: Timestamp,
+}
+
+/// Who owns a customer, as others may learn it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerInfo {
+    pub id: Id,
+    pub username: String,
+    pub display_name: String,
+    pub team: Option<String>,
+}
+
+/// A stored customer that shares a key with a record being checked.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: Id,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub owner: Option<OwnerInfo>,
+    pub owned_since: Option<Timestamp>,
+    /// The engine's stored profile (JSON).
+    pub profile: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerScope {
+    All,
+    /// Owned by this user.
+    Owner(Id),
+    /// Owned by any member of this team.
+    Team(Id),
+    /// In the public pool.
+    Pool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    #[default]
+    CreatedDesc,
+    CreatedAsc,
+    NameAsc,
+    UpdatedDesc,
+    /// Longest without follow-up first (never followed up counts as oldest).
+    LastFollowupAsc,
+    LastFollowupDesc,
+}
+
+impl CustomerSort {
+    fn order_by(self) -> &'static str {
+        match self {
+            CustomerSort::CreatedDesc => "c.created_at DESC, c.id DESC",
+            CustomerSort::CreatedAsc => "c.created_at ASC, c.id ASC",
+            CustomerSort::NameAsc => "c.name_search ASC, c.id ASC",
+            CustomerSort::UpdatedDesc => "c.updated_at DESC, c.id DESC",
+            CustomerSort::LastFollowupAsc => {
+                "CASE WHEN c.last_followup_at IS NULL THEN 0 ELSE 1 END, c.last_followup_at ASC, c.id ASC"
+            }
+            CustomerSort::LastFollowupDesc => {
+                "CASE WHEN c.last_followup_at IS NULL THEN 1 ELSE 0 END, c.last_followup_at DESC, c.id DESC"
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerQuery {
+    pub scope: CustomerScope,
+    /// Fragment of the name, as typed or folded (compared with both).
+    pub name_contains: Option<String>,
+    /// Customers holding any of these keys (e.g. a phone typed into the search box).
+    pub keys: Vec<MatchKey>,
+    pub owner_id: Option<Id>,
+    pub industry: Option<String>,
+    pub source: Option<String>,
+    pub sort: CustomerSort,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: i64,
+    kind: String,
+    name: String,
+    phones: String,
+    emails: String,
+    website: Option<String>,
+    credit_code: Option<String>,
+    address: Option<String>,
+    province: Option<String>,
+    city: Option<String>,
+    industry: Option<String>,
+    size: Option<String>,
+    source: Option<String>,
+    created_by: i64,
+    created_at: Timestamp,
+    owner_id: Option<i64>,
+    owned_since: Option<Timestamp>,
+    last_followup_at: Option<Timestamp>,
+    updated_at: Timestamp,
+}
+
+macro_rules! select_customer {
+    () => {
+        "SELECT c.id, c.kind, c.name, c.phones, c.emails, c.website, c.credit_code, c.address,
+                c.province, c.city, c.industry, c.size, c.source, c.created_by, c.created_at,
+                c.owner_id, c.owned_since, c.last_followup_at, c.updated_at
+         FROM customers c "
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    customer_id: i64,
+    name: String,
+    title: Option<String>,
+    phones: String,
+    emails: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    id: i64,
+    name: String,
+    created_at: Timestamp,
+    owner_id: Option<i64>,
+    owner_username: Option<String>,
+    owner_display_name: Option<String>,
+    owner_team: Option<String>,
+    owned_since: Option<Timestamp>,
+    profile: String,
+}
+
+fn to_json(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".to_string())
+}
+
+fn from_json(id: Id, v: &str) -> Result<Vec<String>> {
+    serde_json::from_str(v).map_err(|e| StoreError::Corrupt(format!("customer {id}: {e}")))
+}
+
+impl CustomerRow {
+    fn into_customer(self, contacts: Vec<Contact>) -> Result<Customer> {
+        let kind = CustomerKind::parse(&self.kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("customer {}: unknown kind {}", self.id, self.kind))
+        })?;
+        Ok(Customer {
+            fields: CustomerFields {
+                kind,
+                name: self.name,
+                phones: from_json(self.id, &self.phones)?,
+                emails: from_json(self.id, &self.emails)?,
+                website: self.website,
+                credit_code: self.credit_code,
+                address: self.address,
+                province: self.province,
+                city: self.city,
+                industry: self.industry,
+                size: self.size,
+                source: self.source,
+                contacts,
+            },
+            id: self.id,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            owner_id: self.owner_id,
+            owned_since: self.owned_since,
+            last_followup_at: self.last_followup_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+impl Exec<'_> {
+    /// Inserts a customer with its contacts, keys and identities. Fails with
+    /// [`StoreError::IdentityTaken`] if another customer holds one of the identities; the
+    /// caller's transaction must then be rolled back.
+    pub async fn insert_customer(&mut self, n: &NewCustomer<'_>) -> Result<Id> {
+        let f = n.fields;
+        let owned_since = n.owner_id.map(|_| n.now);
+        let id = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
+            "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
+                 address, province, city, industry, size, source, created_by, created_at, owner_id,
+                 owned_since, updated_at, profile)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             RETURNING id",
+        )
+        .bind(f.kind.as_str())
+        .bind(&f.name)
+        .bind(n.name_search)
+        .bind(to_json(&f.phones))
+        .bind(to_json(&f.emails))
+        .bind(f.website.as_deref())
+        .bind(f.credit_code.as_deref())
+        .bind(f.address.as_deref())
+        .bind(f.province.as_deref())
+        .bind(f.city.as_deref())
+        .bind(f.industry.as_deref())
+        .bind(f.size.as_deref())
+        .bind(f.source.as_deref())
+        .bind(n.created_by)
+        .bind(n.now)
+        .bind(n.owner_id)
+        .bind(owned_since)
+        .bind(n.now)
+        .bind(n.profile)
+        .fetch_one(&mut **c)
+        .await)?;
+        self.insert_contacts(id, &f.contacts).await?;
+        self.insert_keys(id, n.keys).await?;
+        self.claim_identities(id, n.identities).await?;
+        Ok(id)
+    }
+
+    /// Replaces a customer's fields (and everything derived from them).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_customer(
+        &mut self,
+        id: Id,
+        f: &CustomerFields,
+        name_search: &str,
+        profile: &str,
+        keys: &[MatchKey],
+        identities: &[MatchKey],
+        now: Timestamp,
+    ) -> Result<()> {
+        let affected = on_backend!(self, c => sqlx::query(
+            "UPDATE customers SET kind = $1, name = $2, name_search = $3, phones = $4, emails = $5,
+                 website = $6, credit_code = $7, address = $8, province = $9, city = $10,
+                 industry = $11, size = $12, source = $13, profile = $14, updated_at = $15
+             WHERE id = $16",
+        )
+        .bind(f.kind.as_str())
+        .bind(&f.name)
+        .bind(name_search)
+        .bind(to_json(&f.phones))
+        .bind(to_json(&f.emails))
+        .bind(f.website.as_deref())
+        .bind(f.credit_code.as_deref())
+        .bind(f.address.as_deref())
+        .bind(f.province.as_deref())
+        .bind(f.city.as_deref())
+        .bind(f.industry.as_deref())
+        .bind(f.size.as_deref())
+        .bind(f.source.as_deref())
+        .bind(profile)
+        .bind(now)
+        .bind(id)
+        .execute(&mut **c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if affected == 0 {
+            return Err(StoreError::NotFound { what: "customer" });
+        }
+        on_backend!(self, c => sqlx::query("DELETE FROM contacts WHERE customer_id = $1")
+            .bind(id).execute(&mut **c).await.map(|_| ()))?;
+        on_backend!(self, c => sqlx::query("DELETE FROM customer_keys WHERE customer_id = $1")
+            .bind(id).execute(&mut **c).await.map(|_| ()))?;
+        on_backend!(self, c => sqlx::query("DELETE FROM customer_identities WHERE customer_id = $1")
+            .bind(id).execute(&mut **c).await.map(|_| ()))?;
+        self.insert_contacts(id, &f.contacts).await?;
+        self.insert_keys(id, keys).await?;
+        self.claim_identities(id, identities).await
+    }
+
+    async fn insert_contacts(&mut self, customer_id: Id, contacts: &[Contact]) -> Result<()> {
+        for (pos, ct) in contacts.iter().enumerate() {
+            on_backend!(self, c => sqlx::query(
+                "INSERT INTO contacts (customer_id, position, name, title, phones, emails)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(customer_id)
+            .bind(pos as i64)
+            .bind(&ct.name)
+            .bind(ct.title.as_deref())
+            .bind(to_json(&ct.phones))
+            .bind(to_json(&ct.emails))
+            .execute(&mut **c)
+            .await
+            .map(|_| ()))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_keys(&mut self, customer_id: Id, keys: &[MatchKey]) -> Result<()> {
+        let keys: BTreeSet<&MatchKey> = keys.iter().collect();
+        for k in keys {
+            on_backend!(self, c => sqlx::query(
+                "INSERT INTO customer_keys (kind, value, customer_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(k.kind.as_str())
+            .bind(&k.value)
+            .bind(customer_id)
+            .execute(&mut **c)
+            .await
+            .map(|_| ()))?;
+        }
+        Ok(())
+    }
+
+    /// Records identities as this customer's; the first one held by another customer fails.
+    async fn claim_identities(&mut self, customer_id: Id, identities: &[MatchKey]) -> Result<()> {
+        let identities: BTreeSet<&MatchKey> = identities.iter().collect();
+        for k in identities {
+            let inserted = on_backend!(self, c => sqlx::query(
+                "INSERT INTO customer_identities (kind, value, customer_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (kind, value) DO NOTHING",
+            )
+            .bind(k.kind.as_str())
+            .bind(&k.value)
+            .bind(customer_id)
+            .execute(&mut **c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if inserted == 0 {
+                let holder = self.identity_holder(k).await?.unwrap_or_default();
+                return Err(StoreError::IdentityTaken {
+                    kind: k.kind,
+                    value: k.value.clone(),
+                    customer_id: holder,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn identity_holder(&mut self, key: &MatchKey) -> Result<Option<Id>> {
+        Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
+            "SELECT customer_id FROM customer_identities WHERE kind = $1 AND value = $2",
+        )
+        .bind(key.kind.as_str())
+        .bind(&key.value)
+        .fetch_optional(&mut **c)
+        .await)?)
+    }
+
+    pub async fn get_customer(&mut self, id: Id) -> Result<Option<Customer>> {
+        let row = on_backend!(self, c => sqlx::query_as::<_, CustomerRow>(concat!(select_customer!(), "WHERE c.id = $1"))
+            .bind(id)
+            .fetch_optional(&mut **c)
+            .await)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut contacts = self.contacts_of(&[id]).await?;
+        row.into_customer(contacts.remove(&id).unwrap_or_default())
+            .map(Some)
+    }
+
+    async fn contacts_of(&mut self, ids: &[Id]) -> Result<HashMap<Id, Vec<Contact>>> {
+        let mut out: HashMap<Id, Vec<Contact>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let rows = on_backend!(self, c => {
+            let mut qb = QueryBuilder::new(
+                "SELECT customer_id, name, title, phones, emails FROM contacts WHERE customer_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            qb.push(") ORDER BY customer_id, position");
+            qb.build_query_as::<ContactRow>().fetch_all(&mut **c).await
+        })?;
+        for r in rows {
+            let contact = Contact {
+                phones: from_json(r.customer_id, &r.phones)?,
+                emails: from_json(r.customer_id, &r.emails)?,
+                name: r.name,
+                title: r.title,
+            };
+            out.entry(r.customer_id).or_default().push(contact);
+        }
+        Ok(out)
+    }
+
+    /// Ids of customers sharing any of `keys`, at most `per_key` per key so that a key shared by
+    /// thousands (a common name) cannot blow up a check.
+    pub async fn candidate_ids(
+        &mut self,
+        keys: &[MatchKey],
+        exclude: Option<Id>,
+        per_key: i64,
+    ) -> Result<Vec<Id>> {
+        let mut ids = BTreeSet::new();
+        for k in keys {
+            let found = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
+                "SELECT customer_id FROM customer_keys WHERE kind = $1 AND value = $2 AND customer_id <> $3
+                 ORDER BY customer_id LIMIT $4",
+            )
+            .bind(k.kind.as_str())
+            .bind(&k.value)
+            .bind(exclude.unwrap_or(-1))
+            .bind(per_key)
+            .fetch_all(&mut **c)
+            .await)?;
+            ids.extend(found);
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    pub async fn candidates(&mut self, ids: &[Id]) -> Result<Vec<Candidate>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = on_backend!(self, c => {
+            let mut qb = QueryBuilder::new(
+                "SELECT c.id, c.name, c.created_at, c.owner_id, u.username AS owner_username,
+                        u.display_name AS owner_display_name, t.name AS owner_team, c.owned_since, c.profile
+                 FROM customers c
+                 LEFT JOIN users u ON u.id = c.owner_id
+                 LEFT JOIN teams t ON t.id = u.team_id
+                 WHERE c.id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            qb.push(") ORDER BY c.id");
+            qb.build_query_as::<CandidateRow>().fetch_all(&mut **c).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Candidate {
+                owner: match (r.owner_id, r.owner_username, r.owner_display_name) {
+                    (Some(id), Some(username), Some(display_name)) => Some(OwnerInfo {
+                        id,
+                        username,
+                        display_name,
+                        team: r.owner_team,
+                    }),
+                    _ => None,
+                },
+                id: r.id,
+                name: r.name,
+                created_at: r.created_at,
+                owned_since: r.owned_since,
+                profile: r.profile,
+            })
+            .collect())
+    }
+
+    pub async fn count_owned(&mut self, user_id: Id) -> Result<i64> {
+        Ok(
+            on_backend!(self, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers WHERE owner_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **c)
+            .await)?,
+        )
+    }
+
+    /// Moves a customer from `expected` to `new_owner` (`None`: the pool), only if its owner is
+    /// still `expected`. Returns whether it moved: a lost race is not an error here.
+    pub async fn set_owner(
+        &mut self,
+        id: Id,
+        expected: Option<Id>,
+        new_owner: Option<Id>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let owned_since = new_owner.map(|_| now);
+        let n = on_backend!(self, c => sqlx::query(
+            "UPDATE customers SET owner_id = $1, owned_since = $2, updated_at = $3
+             WHERE id = $4 AND owner_id IS NOT DISTINCT FROM $5",
+        )
+        .bind(new_owner)
+        .bind(owned_since)
+        .bind(now)
+        .bind(id)
+        .bind(expected)
+        .execute(&mut **c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// A page of customers and the total number matching the query.
+    pub async fn list_customers(&mut self, q: &CustomerQuery) -> Result<(Vec<Customer>, i64)> {
+        let (rows, total) = on_backend!(self, c => {
+            let mut qb = QueryBuilder::new(concat!(select_customer!(), "WHERE 1 = 1"));
+            push_customer_filter(&mut qb, q);
+            qb.push(" ORDER BY ").push(q.sort.order_by());
+            qb.push(" LIMIT ").push_bind(q.limit).push(" OFFSET ").push_bind(q.offset);
+            let rows = qb.build_query_as::<CustomerRow>().fetch_all(&mut **c).await?;
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE 1 = 1");
+            push_customer_filter(&mut qb, q);
+            let total: i64 = qb.build_query_scalar().fetch_one(&mut **c).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        let ids: Vec<Id> = rows.iter().map(|r| r.id).collect();
+        let mut contacts = self.contacts_of(&ids).await?;
+        let customers = rows
+            .into_iter()
+            .map(|r| {
+                let cs = contacts.remove(&r.id).unwrap_or_default();
+                r.into_customer(cs)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((customers, total))
+    }
+
+    pub async fn count_customers(&mut self) -> Result<i64> {
+        Ok(
+            on_backend!(self, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers")
+            .fetch_one(&mut **c)
+            .await)?,
+        )
+    }
+}
+
+/// Appends the WHERE conditions of `q` (after a `WHERE 1 = 1`).
+fn push_customer_filter<DB>(qb: &mut QueryBuilder<DB>, q: &CustomerQuery)
+where
+    DB: sqlx::Database,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    match q.scope {
+        CustomerScope::All => {}
+        CustomerScope::Owner(id) => {
+            qb.push(" AND c.owner_id = ").push_bind(id);
+        }
+        CustomerScope::Team(team) => {
+            qb.push(" AND c.owner_id IN (SELECT id FROM users WHERE team_id = ")
+                .push_bind(team)
+                .push(")");
+        }
+        CustomerScope::Pool => {
+            qb.push(" AND c.owner_id IS NULL");
+        }
+    }
+    if let Some(owner) = q.owner_id {
+        qb.push(" AND c.owner_id = ").push_bind(owner);
+    }
+    if let Some(s) = q.name_contains.as_deref().filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", escape_like(s));
+        qb.push(" AND (c.name_search LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR c.name LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    if !q.keys.is_empty() {
+        qb.push(" AND c.id IN (SELECT customer_id FROM customer_keys WHERE ");
+        for (i, k) in q.keys.iter().enumerate() {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(kind = ")
+                .push_bind(k.kind.as_str().to_string())
+                .push(" AND value = ")
+                .push_bind(k.value.clone())
+                .push(")");
+        }
+        qb.push(")");
+    }
+    if let Some(v) = q.industry.as_deref() {
+        qb.push(" AND c.industry = ").push_bind(v.to_string());
+    }
+    if let Some(v) = q.source.as_deref() {
+        qb.push(" AND c.source = ").push_bind(v.to_string());
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}

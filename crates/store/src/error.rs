@@ -1,0 +1,48 @@
+use leadguard_domain::keys::KeyKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL cannot be used.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// A row with the same unique name already exists (user, team).
+    #[error("{what} already exists")]
+    AlreadyExists { what: &'static str },
+    /// Another customer already holds an identifier that belongs to one customer only.
+    #[error("{} {value} already belongs to customer {customer_id}", kind.as_str())]
+    IdentityTaken {
+        kind: KeyKind,
+        value: String,
+        customer_id: i64,
+    },
+    /// A referenced row does not exist.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// Stored data could not be read back (a bug or a hand-edited database).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// True when the database could not be reached or the pool was exhausted, as opposed to a
+    /// query that the database refused.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+            )
+        )
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
