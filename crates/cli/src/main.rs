@@ -57,6 +57,8 @@ enum Command {
     /// Manage teams.
     #[command(subcommand)]
     Team(TeamCommand),
+    /// Print the OpenAPI document of the HTTP API (no database needed).
+    Openapi,
 }
 
 #[derive(Args)]
@@ -136,6 +138,13 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&leadguard_server::openapi_document())?
+        );
+        return Ok(());
+    }
     let url: DatabaseUrl = cli.db.database_url.parse().context("--database-url")?;
     let opts = StoreOptions {
         max_connections: cli.db.db_connections,
@@ -152,6 +161,7 @@ async fn main() -> Result<()> {
         }
         Command::User(cmd) => user_command(Service::with_defaults(store), cmd).await,
         Command::Team(cmd) => team_command(Service::with_defaults(store), cmd).await,
+        Command::Openapi => Ok(()),
     }
 }
 

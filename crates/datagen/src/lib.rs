@@ -153,7 +153,9 @@ impl Generator {
         // Phones unique per index: mobile 13x/15x/18x + 8 digits from i; landline from i.
         let mobile_prefix = ["139", "138", "136", "158", "186", "188", "135", "150"][i % 8];
         let mobile = format!("{mobile_prefix}{:08}", (i * 7919 + 11) % 100_000_000);
-        let landline = format!("{area}-{}", 20_000_000 + (i * 104_729) % 70_000_000);
+        // Subscriber numbers 6xxx xxxx–7xxx xxxx are assigned in every city listed (8xx… may be
+        // reserved); unique for the first 20 million indices.
+        let landline = format!("{area}-{}", 60_000_000 + (i * 104_729) % 20_000_000);
         let domain = format!("{}.com.cn", domain_token(i));
         let contact_name: String = [
             SURNAMES[rng.random_range(0..SURNAMES.len())],
@@ -242,6 +244,8 @@ impl Generator {
 
 #[cfg(test)]
 mod tests {
+    use leadguard_matching::normalize::{email, phone, website};
+
     use super::*;
 
     #[test]
@@ -255,6 +259,31 @@ mod tests {
         let phones: std::collections::HashSet<String> =
             (0..5000).map(|i| g.company(i).phones[0].clone()).collect();
         assert_eq!(phones.len(), 5000);
+    }
+
+    #[test]
+    fn generated_identifiers_are_valid() {
+        let g = Generator::new(7);
+        for i in (0..200_000).step_by(97) {
+            for f in [g.company(i), g.retype(i), g.fresh(200_000, i)] {
+                for p in f
+                    .phones
+                    .iter()
+                    .chain(f.contacts.iter().flat_map(|c| c.phones.iter()))
+                {
+                    assert!(
+                        phone::parse_phones(p).is_ok_and(|v| v.len() == 1),
+                        "{i}: {p}"
+                    );
+                }
+                for e in &f.emails {
+                    assert!(email::normalize_email(e).is_ok(), "{i}: {e}");
+                }
+                if let Some(w) = &f.website {
+                    assert!(website::normalize_website(w).is_ok(), "{i}: {w}");
+                }
+            }
+        }
     }
 
     #[test]

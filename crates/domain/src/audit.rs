@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Id;
-
 /// Why the owner of a customer changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -54,9 +52,9 @@ pub mod rules {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
-    pub id: Id,
+    pub id: i64,
     pub at: chrono::DateTime<chrono::Utc>,
-    pub customer_id: Id,
+    pub customer_id: i64,
     pub action: AuditAction,
     /// Who did it (username).
     pub actor: String,

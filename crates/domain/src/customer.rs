@@ -38,7 +38,8 @@ impl CustomerKind {
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Job title; `position` is accepted as another name for it.
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "position")]
     pub title: Option<String>,
     #[serde(default)]
     pub phones: Vec<String>,
@@ -74,8 +75,9 @@ pub struct CustomerFields {
     pub industry: Option<String>,
     #[serde(default)]
     pub size: Option<String>,
-    /// Source or channel the customer came from (展会, 官网, referral, …).
-    #[serde(default)]
+    /// Source or channel the customer came from (展会, 官网, referral, …); `channel` is accepted
+    /// as another name for it.
+    #[serde(default, alias = "channel")]
     pub source: Option<String>,
     #[serde(default)]
     pub contacts: Vec<Contact>,

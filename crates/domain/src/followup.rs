@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Id;
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -54,8 +52,8 @@ pub const MAX_NOTE_CHARS: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUp {
-    pub id: Id,
-    pub customer_id: Id,
+    pub id: i64,
+    pub customer_id: i64,
     pub kind: FollowUpKind,
     pub note: String,
     pub at: chrono::DateTime<chrono::Utc>,

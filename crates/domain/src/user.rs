@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Id;
-
 /// What a user may see and do: reps their own customers, managers their team's, admins all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -42,21 +40,21 @@ impl std::fmt::Display for Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
-    pub id: Id,
+    pub id: i64,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
-    pub id: Id,
+    pub id: i64,
     pub username: String,
     pub display_name: String,
     pub role: Role,
     /// Name of the user's team, if any.
     pub team: Option<String>,
     pub active: bool,
-    /// Most customers this user may own at once; `None` means the global default applies.
+    /// Most customers this user may own at once; `null`: the global default applies.
     pub owner_cap: Option<u32>,
 }
 
@@ -116,7 +114,7 @@ pub fn validate_password(s: &str) -> Result<(), &'static str> {
 mod tests {
     use super::*;
 
-    fn user(id: Id, role: Role, team: Option<&str>) -> User {
+    fn user(id: i64, role: Role, team: Option<&str>) -> User {
         User {
             id,
             username: format!("u{id}"),

@@ -1,7 +1,7 @@
 //! The parts of the OpenAPI document that are not derived from the handlers.
 
+use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi, ServerBuilder};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -10,6 +10,8 @@ use utoipa::openapi::{OpenApi, ServerBuilder};
         description = "Duplicate check, first-come ownership and assignment of customers: ends 撞单 (sales collisions).\n\nLog in with `POST /api/v1/auth/login`, then send `Authorization: Bearer TOKEN`. Every error has the body `{\"error\": CODE, \"message\": TEXT, ...}` with a stable CODE.",
         license(name = "MIT")
     ),
+    // Query parameter types are not collected from the handlers.
+    components(schemas(leadguard_service::Scope, leadguard_service::Sort)),
     tags(
         (name = "auth", description = "Logging in and out"),
         (name = "customers", description = "Entering customers with the duplicate check; reading and changing them"),
@@ -27,7 +29,6 @@ pub fn base() -> OpenApi {
 
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    doc.servers = Some(vec![ServerBuilder::new().url("/api/v1").build()]);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",

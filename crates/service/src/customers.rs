@@ -556,16 +556,18 @@ impl Service {
 }
 
 fn refused(view: CustomerView) -> ServiceError {
-    let owner = view
-        .owner
-        .as_ref()
-        .map(|o| format!("{} ({})", o.display_name, o.username))
-        .unwrap_or_else(|| "the public pool".to_string());
-    ServiceError::Forbidden {
-        message: format!(
-            "客户 {} 归 {owner} 所有，您无权查看或修改 / customer {} is owned by {owner}",
+    let message = match &view.owner {
+        Some(o) => format!(
+            "客户 {} 归 {}（{}）所有，您无权查看或修改 / customer #{} is owned by {}",
+            view.name, o.display_name, o.username, view.id, o.username
+        ),
+        None => format!(
+            "客户 {} 在公海中，请先领取 / customer #{} is in the public pool; claim it first",
             view.name, view.id
         ),
+    };
+    ServiceError::Forbidden {
+        message,
         customer: Some(Box::new(view)),
     }
 }

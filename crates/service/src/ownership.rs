@@ -37,7 +37,7 @@ pub struct TransferRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    pub customer_id: Option<Id>,
+    pub customer_id: Option<i64>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -77,18 +77,22 @@ impl Service {
     /// Takes a customer from the public pool.
     pub async fn claim(&self, actor: &User, id: Id) -> Result<CustomerView> {
         let mut tx = self.store.begin().await?;
-        self.ensure_cap(&mut tx, actor).await?;
         let customer = tx
             .exec()
             .get_customer(id)
             .await?
             .ok_or(ServiceError::NotFound { what: "customer" })?;
         if let Some(owner_id) = customer.owner_id {
-            let owner = self.user_by_id(owner_id).await?;
+            let owner = tx
+                .exec()
+                .user_by_id(owner_id)
+                .await?
+                .ok_or(ServiceError::NotFound { what: "user" })?;
             return Err(ServiceError::AlreadyOwned {
                 owner: OwnerView::from(&owner),
             });
         }
+        self.ensure_cap(&mut tx, actor).await?;
         let now = self.now();
         if !tx.exec().set_owner(id, None, Some(actor.id), now).await? {
             return Err(ServiceError::Conflict {

@@ -1,6 +1,5 @@
 //! Users and teams: admins manage them; managers see their team.
 
-use leadguard_domain::Id;
 use leadguard_domain::user::{
     Role, Team, User, validate_password, validate_team_name, validate_username,
 };
@@ -250,13 +249,5 @@ impl Service {
         }
         tx.commit().await?;
         Ok(updated)
-    }
-
-    pub(crate) async fn user_by_id(&self, id: Id) -> Result<User> {
-        let mut conn = self.store.read().await?;
-        conn.exec()
-            .user_by_id(id)
-            .await?
-            .ok_or(ServiceError::NotFound { what: "user" })
     }
 }

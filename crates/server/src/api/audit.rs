@@ -8,9 +8,11 @@ use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, Auth};
 
-/// The append-only log of ownership changes (who, when, before, after, rule, reason), oldest
-/// first. With `customer_id`: that customer's owner history.
-#[utoipa::path(get, path = "/audit", tag = "audit", security(("bearer" = [])),
+/// The audit log of ownership changes.
+///
+/// Append-only: who, when, owner before and after, the rule and the reason, oldest first. With
+/// `customer_id`: that customer's owner history.
+#[utoipa::path(get, path = "/audit", tag = "audit", operation_id = "list_audit", security(("bearer" = [])),
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit entries", body = Page<AuditEntry>),

@@ -16,8 +16,10 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// Log in; the token goes into `Authorization: Bearer TOKEN` on every other call.
-#[utoipa::path(post, path = "/auth/login", tag = "auth",
+/// Log in.
+///
+/// The token goes into `Authorization: Bearer TOKEN` on every other call.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginOutcome),
@@ -33,8 +35,10 @@ pub async fn login(
     ))
 }
 
-/// End this session: the token stops working at once.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
+/// Log out.
+///
+/// The token stops working at once.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", operation_id = "logout", security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Not logged in", body = ErrorBody),
@@ -44,8 +48,8 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Stat
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Who am I.
-#[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
+/// The logged-in user.
+#[utoipa::path(get, path = "/me", tag = "auth", operation_id = "me", security(("bearer" = [])),
     responses(
         (status = 200, description = "The logged-in user", body = User),
         (status = 401, description = "Not logged in", body = ErrorBody),

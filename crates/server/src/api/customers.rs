@@ -10,10 +10,12 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 
-/// Enter a customer. It is checked against every stored customer first: a duplicate is refused
-/// with 409 naming its owner; otherwise the caller owns it (first come, first served). Unknown
-/// fields are refused, so a misspelt field never silently drops data.
-#[utoipa::path(post, path = "/customers", tag = "customers", security(("bearer" = [])),
+/// Enter a customer.
+///
+/// It is checked against every stored customer first: a duplicate is refused with 409 naming
+/// its owner; otherwise the caller owns it (first come, first served). Unknown fields are
+/// refused, so a misspelt field never silently drops data.
+#[utoipa::path(post, path = "/customers", tag = "customers", operation_id = "create_customer", security(("bearer" = [])),
     request_body = CustomerFields,
     responses(
         (status = 201, description = "Created; the caller owns it. `suspected` lists look-alikes that did not block it.", body = Created),
@@ -30,9 +32,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Run the duplicate check without saving: 200 with `verdict` `new` or `suspected`, or 409 with
-/// the same body as a refused create when it is a duplicate.
-#[utoipa::path(post, path = "/customers/check", tag = "customers", security(("bearer" = [])),
+/// Check a customer for duplicates without saving it.
+///
+/// 200 with `verdict` `new` or `suspected`, or 409 with the same body as a refused create when
+/// it is a duplicate.
+#[utoipa::path(post, path = "/customers/check", tag = "customers", operation_id = "check_customer", security(("bearer" = [])),
     request_body = CustomerFields,
     responses(
         (status = 200, description = "Not a duplicate: `new`, or `suspected` with the look-alikes", body = CheckOutcome),
@@ -54,8 +58,11 @@ pub async fn check(
     Ok(Json(outcome).into_response())
 }
 
-/// List customers: your own (reps), your team's (managers), all (admins) or the pool.
-#[utoipa::path(get, path = "/customers", tag = "customers", security(("bearer" = [])),
+/// List customers.
+///
+/// By default your own (reps), your team's (managers) or all (admins); `scope=pool` lists the
+/// public pool.
+#[utoipa::path(get, path = "/customers", tag = "customers", operation_id = "list_customers", security(("bearer" = [])),
     params(ListCustomers),
     responses(
         (status = 200, description = "A page of customers", body = Page<CustomerView>),
@@ -70,9 +77,11 @@ pub async fn list(
     Ok(Json(state.service.list_customers(&auth.user, q).await?))
 }
 
-/// Open a customer. Someone else's customer is 403, naming the owner (with masked hints in
-/// `customer`); a pool customer is shown with masked contact data.
-#[utoipa::path(get, path = "/customers/{id}", tag = "customers", security(("bearer" = [])),
+/// Open a customer.
+///
+/// Someone else's customer is 403, naming the owner (with masked hints in `customer`); a pool
+/// customer is shown with masked contact data.
+#[utoipa::path(get, path = "/customers/{id}", tag = "customers", operation_id = "get_customer", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Customer id")),
     responses(
         (status = 200, description = "The customer", body = CustomerView),
@@ -87,9 +96,10 @@ pub async fn get(
     Ok(Json(state.service.get_customer(&auth.user, id).await?))
 }
 
-/// Change a customer. New identifiers are checked like a new entry: 409 if they belong to
-/// another customer.
-#[utoipa::path(patch, path = "/customers/{id}", tag = "customers", security(("bearer" = [])),
+/// Change a customer.
+///
+/// New identifiers are checked like a new entry: 409 if they belong to another customer.
+#[utoipa::path(patch, path = "/customers/{id}", tag = "customers", operation_id = "update_customer", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Customer id")),
     request_body = CustomerPatch,
     responses(

@@ -19,8 +19,10 @@ pub struct PageQuery {
     pub offset: Option<i64>,
 }
 
-/// Log a follow-up (call, visit, message, email, meeting or note) on a customer you may change.
-#[utoipa::path(post, path = "/customers/{id}/followups", tag = "follow-ups", security(("bearer" = [])),
+/// Log a follow-up.
+///
+/// A call, visit, message, email, meeting or note on a customer you may change.
+#[utoipa::path(post, path = "/customers/{id}/followups", tag = "follow-ups", operation_id = "add_followup", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Customer id")),
     request_body = NewFollowUp,
     responses(
@@ -42,7 +44,7 @@ pub async fn add(
 }
 
 /// Follow-ups of a customer, newest first.
-#[utoipa::path(get, path = "/customers/{id}/followups", tag = "follow-ups", security(("bearer" = [])),
+#[utoipa::path(get, path = "/customers/{id}/followups", tag = "follow-ups", operation_id = "list_followups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Customer id"), PageQuery),
     responses(
         (status = 200, description = "A page of follow-ups", body = Page<FollowUp>),

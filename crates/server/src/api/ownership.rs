@@ -7,8 +7,10 @@ use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Auth, OptionalJson};
 
-/// Take a customer from the public pool (公海). Counts against your owner cap.
-#[utoipa::path(post, path = "/customers/{id}/claim", tag = "ownership", security(("bearer" = [])),
+/// Claim a customer from the public pool (公海).
+///
+/// Counts against your owner cap.
+#[utoipa::path(post, path = "/customers/{id}/claim", tag = "ownership", operation_id = "claim_customer", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Customer id")),
     responses(
         (status = 200, description = "Claimed: you own it now", body = CustomerView),
@@ -23,9 +25,10 @@ pub async fn claim(
     Ok(Json(state.service.claim(&auth.user, id).await?))
 }
 
-/// Give a customer back to the public pool: its owner, their manager or an admin. The body
-/// (`{"reason"}`) is optional.
-#[utoipa::path(post, path = "/customers/{id}/release", tag = "ownership", security(("bearer" = [])),
+/// Release a customer to the public pool.
+///
+/// By its owner, their manager or an admin. The body (`{"reason"}`) is optional.
+#[utoipa::path(post, path = "/customers/{id}/release", tag = "ownership", operation_id = "release_customer", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Customer id")),
     request_body(content = Option<ReleaseRequest>, description = "Optional reason"),
     responses(
@@ -43,9 +46,10 @@ pub async fn release(
     Ok(Json(state.service.release(&auth.user, id, req).await?))
 }
 
-/// Move a customer to another user: managers within their team, admins anywhere. The new
-/// owner's cap applies.
-#[utoipa::path(post, path = "/customers/{id}/transfer", tag = "ownership", security(("bearer" = [])),
+/// Transfer a customer to another user.
+///
+/// Managers within their team, admins anywhere. The new owner's cap applies.
+#[utoipa::path(post, path = "/customers/{id}/transfer", tag = "ownership", operation_id = "transfer_customer", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Customer id")),
     request_body = TransferRequest,
     responses(

@@ -10,7 +10,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Auth};
 
 /// Create a user (admin).
-#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/users", tag = "users", operation_id = "create_user", security(("bearer" = [])),
     request_body = NewUserRequest,
     responses(
         (status = 201, description = "Created", body = User),
@@ -34,14 +34,17 @@ pub async fn create(
     ))
 }
 
-/// Users you may see: all (admin), your team (manager), yourself (rep).
-#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
+/// List users.
+///
+/// All (admin), your team (manager), yourself (rep).
+#[utoipa::path(get, path = "/users", tag = "users", operation_id = "list_users", security(("bearer" = [])),
     responses((status = 200, description = "Users", body = Vec<User>)))]
 pub async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(state.service.list_users(&auth.user).await?))
 }
 
-#[utoipa::path(get, path = "/users/{username}", tag = "users", security(("bearer" = [])),
+/// A user: yourself or, for managers, a member of your team.
+#[utoipa::path(get, path = "/users/{username}", tag = "users", operation_id = "get_user", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username")),
     responses(
         (status = 200, description = "The user", body = User),
@@ -56,9 +59,11 @@ pub async fn get(
     Ok(Json(state.service.get_user(&auth.user, &username).await?))
 }
 
-/// Change a user (admin): role, team, owner cap, active, password. Deactivating a user or
-/// changing their password ends their sessions.
-#[utoipa::path(patch, path = "/users/{username}", tag = "users", security(("bearer" = [])),
+/// Change a user (admin).
+///
+/// Role, team, owner cap, active, password. Deactivating a user or changing their password ends
+/// their sessions.
+#[utoipa::path(patch, path = "/users/{username}", tag = "users", operation_id = "update_user", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username")),
     request_body = UserUpdate,
     responses(
@@ -88,7 +93,7 @@ pub struct NewTeam {
 }
 
 /// Create a team (admin).
-#[utoipa::path(post, path = "/teams", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/teams", tag = "users", operation_id = "create_team", security(("bearer" = [])),
     request_body = NewTeam,
     responses(
         (status = 201, description = "Created", body = Team),
@@ -111,7 +116,8 @@ pub async fn create_team(
     ))
 }
 
-#[utoipa::path(get, path = "/teams", tag = "users", security(("bearer" = [])),
+/// List teams.
+#[utoipa::path(get, path = "/teams", tag = "users", operation_id = "list_teams", security(("bearer" = [])),
     responses((status = 200, description = "All teams", body = Vec<Team>)))]
 pub async fn list_teams(State(state): State<AppState>, _auth: Auth) -> ApiResult<Json<Vec<Team>>> {
     Ok(Json(state.service.list_teams().await?))
