@@ -177,14 +177,14 @@ async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {
         Arc::new(SystemClock),
         config,
     );
-    if args.demo {
-        let loaded = service.load_demo().await.context("loading the demo data")?;
-        print_demo_logins(loaded);
-    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    if args.demo {
+        let loaded = service.load_demo().await.context("loading the demo data")?;
+        print_demo_logins(loaded, addr);
+    }
     println!(
         "Leadguard is serving http://{addr}/ (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/openapi.json)"
     );
@@ -195,7 +195,7 @@ async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_demo_logins(loaded: bool) {
+fn print_demo_logins(loaded: bool, addr: SocketAddr) {
     if loaded {
         println!("Demo data loaded.");
     } else {
@@ -210,7 +210,7 @@ fn print_demo_logins(loaded: bool) {
         );
     }
     println!(
-        "  e.g. curl -s -X POST http://127.0.0.1:8080/api/v1/auth/login -H 'Content-Type: application/json' -d '{{\"username\":\"zhangsan\",\"password\":\"{DEMO_PASSWORD}\"}}'"
+        "  e.g. curl -s -X POST http://{addr}/api/v1/auth/login -H 'Content-Type: application/json' -d '{{\"username\":\"zhangsan\",\"password\":\"{DEMO_PASSWORD}\"}}'"
     );
 }
 

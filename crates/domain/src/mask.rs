@@ -5,7 +5,16 @@
 pub fn mask_phone(raw: &str) -> String {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     let national = match digits.strip_prefix("86") {
-        Some(rest) if raw.trim_start().starts_with('+') || digits.len() == 13 => rest.to_string(),
+        // +86 10 6234 5678 is written 010-6234 5678 at home: put the trunk 0 back on landlines.
+        Some(rest) if raw.trim_start().starts_with('+') || digits.len() == 13 => {
+            let mobile = rest.len() == 11 && rest.starts_with('1');
+            let service = rest.starts_with("400") || rest.starts_with("800");
+            if mobile || service {
+                rest.to_string()
+            } else {
+                format!("0{rest}")
+            }
+        }
         _ => digits,
     };
     let n = national.len();
@@ -39,6 +48,8 @@ mod tests {
         assert_eq!(mask_phone("+86 138-0013-8000"), "138****8000");
         assert_eq!(mask_phone("+8613800138000"), "138****8000");
         assert_eq!(mask_phone("010-88886666"), "010****6666");
+        assert_eq!(mask_phone("+861062345678"), "010****5678");
+        assert_eq!(mask_phone("+864008001234"), "400****1234");
         assert_eq!(mask_phone("12345"), "***45");
         assert_eq!(mask_phone(""), "*");
     }
