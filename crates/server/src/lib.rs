@@ -46,6 +46,7 @@ pub fn app(service: Service) -> Router {
         .merge(pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(close_after_unread_body))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -89,6 +90,18 @@ async fn healthz(State(state): State<AppState>) -> Response {
             .into_response()
         }
     }
+}
+
+/// A refused oversized body is left unread, so the connection cannot carry another request;
+/// say so, or a keep-alive client would send its next request into a closed socket.
+async fn close_after_unread_body(mut resp: Response) -> Response {
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        resp.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    resp
 }
 
 async fn not_found() -> ApiError {
