@@ -6,6 +6,10 @@
 //! full-width characters, the phone with +86 and separators, a contact's mobile instead of the
 //! switchboard.
 
+pub mod dataset;
+pub mod eval;
+pub mod variants;
+
 use leadguard_domain::customer::{Contact, CustomerFields, CustomerKind};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
