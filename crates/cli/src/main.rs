@@ -1,6 +1,9 @@
 //! `leadguard`: the single binary. Serves the web UI and API, and administers the database.
 
+mod dedup;
+
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -59,6 +62,8 @@ enum Command {
     Team(TeamCommand),
     /// Print the OpenAPI document of the HTTP API (no database needed).
     Openapi,
+    /// Find duplicate groups in a CSV/XLSX file (no database needed), or in the database.
+    Dedup(dedup::DedupArgs),
 }
 
 #[derive(Args)]
@@ -138,12 +143,19 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    if let Command::Openapi = cli.command {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&leadguard_server::openapi_document())?
-        );
-        return Ok(());
+    match &cli.command {
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&leadguard_server::openapi_document())?
+            );
+            return Ok(());
+        }
+        Command::Dedup(args) if args.input().is_some() => {
+            let input = args.input().map(Path::to_path_buf).unwrap_or_default();
+            return dedup::dedup_file(&input, args);
+        }
+        _ => {}
     }
     let url: DatabaseUrl = cli.db.database_url.parse().context("--database-url")?;
     let opts = StoreOptions {
@@ -161,6 +173,7 @@ async fn main() -> Result<()> {
         }
         Command::User(cmd) => user_command(Service::with_defaults(store), cmd).await,
         Command::Team(cmd) => team_command(Service::with_defaults(store), cmd).await,
+        Command::Dedup(args) => dedup::dedup_database(&Service::with_defaults(store), &args).await,
         Command::Openapi => Ok(()),
     }
 }
@@ -177,6 +190,10 @@ async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {
         Arc::new(SystemClock),
         config,
     );
+    service
+        .reindex()
+        .await
+        .context("rebuilding match profiles")?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -400,11 +400,16 @@ fn company(i: usize, rng: &mut StdRng, core: Option<String>) -> Company {
         credit_code: rng
             .random_bool(0.5)
             .then(|| credit_code(rng, CITIES[city].3)),
-        landline: format!(
-            "{}-{}",
-            CITIES[city].2,
-            60_000_000 + (i * 104_729) % 20_000_000
-        ),
+        // Xiamen has seven-digit subscriber numbers, the other cities listed eight.
+        landline: if CITIES[city].2 == "0592" {
+            format!("0592-{}", 5_000_000 + (i * 104_729) % 2_000_000)
+        } else {
+            format!(
+                "{}-{}",
+                CITIES[city].2,
+                60_000_000 + (i * 104_729) % 20_000_000
+            )
+        },
         contacts,
         domain: rng.random_bool(0.6).then(|| {
             format!(
@@ -773,6 +778,38 @@ mod tests {
             p.iter()
                 .all(|r| r.id_number.is_empty() || r.id_number.len() == 18)
         );
+    }
+
+    #[test]
+    fn generated_values_are_valid() {
+        for kind in [Kind::Company, Kind::Person] {
+            for r in generate(&Config::new(kind, 3000, 5)) {
+                let f = leadguard_domain::customer::CustomerFields {
+                    kind: match kind {
+                        Kind::Company => leadguard_domain::customer::CustomerKind::Company,
+                        Kind::Person => leadguard_domain::customer::CustomerKind::Person,
+                    },
+                    name: r.name.clone(),
+                    phones: [&r.phone, &r.mobile]
+                        .into_iter()
+                        .filter(|p| !p.is_empty())
+                        .cloned()
+                        .collect(),
+                    emails: [&r.email]
+                        .into_iter()
+                        .filter(|p| !p.is_empty())
+                        .cloned()
+                        .collect(),
+                    website: Some(r.website.clone()).filter(|s| !s.is_empty()),
+                    credit_code: Some(r.credit_code.clone()).filter(|s| !s.is_empty()),
+                    birth_date: Some(r.birth_date.clone()).filter(|s| !s.is_empty()),
+                    id_number: Some(r.id_number.clone()).filter(|s| !s.is_empty()),
+                    ..Default::default()
+                };
+                let (_, errors) = leadguard_matching::Profile::build_lenient(&f);
+                assert!(errors.is_empty(), "{r:?}: {errors:?}");
+            }
+        }
     }
 
     #[test]

@@ -197,6 +197,7 @@ impl Generator {
                 phones: vec![mobile],
                 emails: vec![],
             }],
+            ..Default::default()
         }
     }
 

@@ -81,6 +81,15 @@ pub struct CustomerFields {
     pub source: Option<String>,
     #[serde(default)]
     pub contacts: Vec<Contact>,
+    /// Postal code.
+    #[serde(default, alias = "zip")]
+    pub postcode: Option<String>,
+    /// People (B2C) only: date of birth, e.g. 1990-01-02.
+    #[serde(default, alias = "dob")]
+    pub birth_date: Option<String>,
+    /// People (B2C) only: identity number (居民身份证号码, passport, social security number).
+    #[serde(default)]
+    pub id_number: Option<String>,
 }
 
 /// A problem with one field of a request, named so that a person can find and fix it.
@@ -134,6 +143,9 @@ impl CustomerFields {
         self.industry = opt(self.industry);
         self.size = opt(self.size);
         self.source = opt(self.source);
+        self.postcode = opt(self.postcode);
+        self.birth_date = opt(self.birth_date);
+        self.id_number = opt(self.id_number);
         self.contacts = self
             .contacts
             .into_iter()
@@ -174,6 +186,9 @@ impl CustomerFields {
             ("industry", &self.industry),
             ("size", &self.size),
             ("source", &self.source),
+            ("postcode", &self.postcode),
+            ("birth_date", &self.birth_date),
+            ("id_number", &self.id_number),
         ];
         for (field, v) in texts {
             if let Some(v) = v {

@@ -14,6 +14,8 @@ pub enum KeyKind {
     Domain,
     /// Validated 统一社会信用代码.
     CreditCode,
+    /// A person's identity number (居民身份证号码 or other).
+    IdNumber,
     /// Company name with region and legal form stripped.
     Name,
     /// Any further blocking key an engine wants indexed (e.g. pinyin of the name core).
@@ -21,11 +23,12 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    pub const ALL: [KeyKind; 6] = [
+    pub const ALL: [KeyKind; 7] = [
         KeyKind::Phone,
         KeyKind::Email,
         KeyKind::Domain,
         KeyKind::CreditCode,
+        KeyKind::IdNumber,
         KeyKind::Name,
         KeyKind::Block,
     ];
@@ -36,6 +39,7 @@ impl KeyKind {
             KeyKind::Email => "email",
             KeyKind::Domain => "domain",
             KeyKind::CreditCode => "credit_code",
+            KeyKind::IdNumber => "id_number",
             KeyKind::Name => "name",
             KeyKind::Block => "block",
         }

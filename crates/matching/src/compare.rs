@@ -1,12 +1,13 @@
-//! Comparing two profiles field by field, Fellegi-Sunter style: each field lands on a
-//! comparison level with a match weight log2(m/u); the weights add up to the log-odds that the
-//! two records are the same customer. Every level that moved the score becomes a [`Reason`] a
-//! rep can read.
+//! Comparing two profiles field by field: each field lands on a comparison level
+//! ([`levels`]); the model turns levels into a match weight and a probability; every level
+//! that moved the score becomes a [`Reason`] a rep can read ("电话号码一致 138****8000; 名称核心
+//! 星河互联科技 相同; 城市不同").
 
 use leadguard_domain::customer::CustomerKind;
 use leadguard_domain::mask::{mask_email, mask_phone};
 use serde::{Deserialize, Serialize};
 
+use crate::model::{Field, Levels, Model, probability};
 use crate::profile::{Profile, RegionRelation, region_relation};
 
 /// What the engine concluded about a pair.
@@ -36,15 +37,18 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
-    /// `credit_code`, `phone`, `email`, `domain`, `name` or `region`.
+    /// `credit_code`, `id_number`, `phone`, `email`, `domain`, `name`, `region`, `address`,
+    /// `postcode`, `birth_date` or `contact`.
     pub field: String,
+    /// The comparison level, e.g. `same_key`, `same_pinyin`, `short_name`.
+    pub level: String,
     pub outcome: Outcome,
     /// Log2 likelihood ratio this evidence contributed (positive: for the match).
     pub weight: f64,
     /// The shared value, masked where it is private (phones, e-mails).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    /// 中文说明, e.g. "手机号一致 138****8000".
+    /// 中文说明, e.g. "电话号码一致 138****8000".
     pub message: String,
     /// The same in English.
     pub message_en: String,
@@ -60,240 +64,416 @@ pub struct Comparison {
     pub reasons: Vec<Reason>,
 }
 
-/// m/u probabilities of one comparison level, as log2(m/u).
-fn w(m: f64, u: f64) -> f64 {
-    (m / u).log2()
+fn edit_distance_at_most_one(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() == b.len() {
+        let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+        return match diffs.as_slice() {
+            [_] => true,
+            // One transposition of neighbours.
+            [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+            _ => false,
+        };
+    }
+    let (short, long) = if a.len() < b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() != 1 {
+        return false;
+    }
+    let i = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    short[i..] == long[i + 1..]
 }
 
-/// Default weights. They stand until the model is estimated from the customer base itself.
-pub(crate) struct Weights {
-    pub prior: f64,
-    pub credit_same: f64,
-    pub credit_diff: f64,
-    pub phone_same: f64,
-    pub phone_weak_same: f64,
-    pub phone_diff: f64,
-    pub email_same: f64,
-    pub domain_same: f64,
-    pub domain_diff: f64,
-    pub company_name_same: f64,
-    pub company_core_same: f64,
-    pub person_name_same: f64,
-    pub name_diff: f64,
-    pub region_same: f64,
-    pub region_diff: f64,
-}
-
-impl Default for Weights {
-    fn default() -> Self {
-        Weights {
-            // Candidates already share a key, so the prior is far above 1 in the population.
-            prior: -8.0,
-            credit_same: w(0.95, 1e-7),
-            credit_diff: w(0.01, 0.999),
-            phone_same: w(0.7, 1e-6),
-            phone_weak_same: w(0.2, 1e-3),
-            phone_diff: w(0.3, 1.0),
-            email_same: w(0.6, 1e-6),
-            domain_same: w(0.7, 1e-4),
-            domain_diff: w(0.2, 1.0),
-            company_name_same: w(0.85, 1e-4),
-            company_core_same: w(0.1, 1e-3),
-            person_name_same: w(0.9, 1e-2),
-            name_diff: w(0.1, 0.99),
-            region_same: w(0.9, 0.1),
-            region_diff: w(0.05, 0.9),
+/// Dice coefficient of character bigrams.
+fn bigram_similarity(a: &str, b: &str) -> f64 {
+    let grams = |s: &str| -> Vec<(char, char)> {
+        let c: Vec<char> = s.chars().collect();
+        c.windows(2).map(|w| (w[0], w[1])).collect()
+    };
+    let (ga, mut gb) = (grams(a), grams(b));
+    if ga.is_empty() || gb.is_empty() {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let total = ga.len() + gb.len();
+    let mut common = 0;
+    for g in &ga {
+        if let Some(p) = gb.iter().position(|x| x == g) {
+            gb.swap_remove(p);
+            common += 1;
         }
+    }
+    2.0 * common as f64 / total as f64
+}
+
+fn company_name_level(a: &Profile, b: &Profile) -> Option<u8> {
+    let (na, nb) = (&a.name, &b.name);
+    if na.key.is_empty() || nb.key.is_empty() {
+        return None;
+    }
+    if na.key == nb.key {
+        return Some(0);
+    }
+    if !na.core.is_empty() && na.core == nb.core {
+        return Some(1);
+    }
+    if !na.pinyin.is_empty() && na.pinyin == nb.pinyin {
+        return Some(2);
+    }
+    // An English name whose words start with the Chinese core's pinyin ("Xindi Newtech" ↔ 欣地).
+    if na.latin != nb.latin {
+        let (latin, chinese) = if na.latin { (na, nb) } else { (nb, na) };
+        if chinese.pinyin.len() >= 4 && latin.pinyin.starts_with(&chinese.pinyin) {
+            return Some(2);
+        }
+    }
+    // A short name (简称) that the full name's core begins with or contains.
+    let contains = |short: &crate::profile::NameProfile, full: &crate::profile::NameProfile| {
+        short.short && short.core.chars().count() >= 2 && full.core.contains(&short.core)
+    };
+    if contains(na, nb) || contains(nb, na) {
+        return Some(3);
+    }
+    if strsim::jaro_winkler(&na.key, &nb.key) >= 0.9
+        || strsim::jaro_winkler(&na.pinyin, &nb.pinyin) >= 0.93
+    {
+        return Some(4);
+    }
+    Some(5)
+}
+
+fn person_name_level(a: &Profile, b: &Profile) -> Option<u8> {
+    let (na, nb) = (&a.name, &b.name);
+    if na.key.is_empty() || nb.key.is_empty() {
+        return None;
+    }
+    let jw = |x: &str, y: &str| strsim::jaro_winkler(x, y);
+    if na.folded == nb.folded {
+        Some(0)
+    } else if na.key == nb.key {
+        Some(1)
+    } else if jw(&na.folded, &nb.folded) >= 0.9
+        || jw(&na.pinyin, &nb.pinyin) >= 0.9
+        || jw(&na.key, &nb.key) >= 0.9
+    {
+        Some(2)
+    } else if na.key.split(' ').any(|t| nb.key.split(' ').any(|u| u == t))
+        || jw(&na.folded, &nb.folded) >= 0.8
+        || jw(&na.pinyin, &nb.pinyin) >= 0.8
+    {
+        // One of the names the same (a married name, a missing given name), or close.
+        Some(3)
+    } else {
+        Some(4)
     }
 }
 
-fn reason(
-    field: &str,
-    outcome: Outcome,
-    weight: f64,
-    value: Option<String>,
-    zh: String,
-    en: String,
-) -> Reason {
-    Reason {
-        field: field.to_string(),
-        outcome,
-        weight: (weight * 100.0).round() / 100.0,
-        value,
-        message: zh,
-        message_en: en,
+fn date_level(a: &str, b: &str) -> u8 {
+    if a == b {
+        return 0;
+    }
+    let pa: Vec<&str> = a.split('-').collect();
+    let pb: Vec<&str> = b.split('-').collect();
+    if pa.len() == 3 && pb.len() == 3 {
+        let differing = (0..3).filter(|&i| pa[i] != pb[i]).count();
+        let swapped = pa[0] == pb[0] && pa[1] == pb[2] && pa[2] == pb[1];
+        if differing == 1 || swapped {
+            return 1;
+        }
+    }
+    // Digits kept from a value that was not a valid date: one typo.
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    if edit_distance_at_most_one(&digits(a), &digits(b)) {
+        return 1;
+    }
+    2
+}
+
+/// The level of every field for the pair (a, b).
+pub fn levels(a: &Profile, b: &Profile) -> Levels {
+    let mut l: Levels = [None; Field::COUNT];
+    let mut set = |f: Field, v: Option<u8>| l[f.index()] = v;
+    set(
+        Field::CreditCode,
+        match (&a.credit_code, &b.credit_code) {
+            (Some(x), Some(y)) => Some(if x == y { 0 } else { 1 }),
+            _ => None,
+        },
+    );
+    set(
+        Field::IdNumber,
+        match (&a.id_number, &b.id_number) {
+            (Some(x), Some(y)) if x == y => Some(0),
+            (Some(x), Some(y)) if edit_distance_at_most_one(x, y) => Some(1),
+            (Some(_), Some(_)) => Some(2),
+            _ => None,
+        },
+    );
+    set(
+        Field::Phone,
+        if a.phones.is_empty() || b.phones.is_empty() {
+            None
+        } else {
+            let shared: Vec<bool> = a
+                .phones
+                .iter()
+                .filter_map(|p| {
+                    b.phones
+                        .iter()
+                        .find(|q| q.e164 == p.e164)
+                        .map(|q| p.weak || q.weak)
+                })
+                .collect();
+            Some(if shared.iter().any(|weak| !weak) {
+                0
+            } else if shared.is_empty() {
+                2
+            } else {
+                1
+            })
+        },
+    );
+    set(
+        Field::Email,
+        if a.emails.is_empty() || b.emails.is_empty() {
+            None
+        } else {
+            Some(if a.emails.iter().any(|e| b.emails.contains(e)) {
+                0
+            } else {
+                1
+            })
+        },
+    );
+    set(
+        Field::Domain,
+        if a.domains.is_empty() || b.domains.is_empty() {
+            None
+        } else {
+            Some(if a.domains.iter().any(|d| b.domains.contains(d)) {
+                0
+            } else {
+                1
+            })
+        },
+    );
+    let both_people = a.kind == CustomerKind::Person && b.kind == CustomerKind::Person;
+    if both_people {
+        set(Field::PersonName, person_name_level(a, b));
+    } else {
+        set(Field::CompanyName, company_name_level(a, b));
+    }
+    set(
+        Field::Region,
+        match region_relation(a.region.as_deref(), b.region.as_deref()) {
+            RegionRelation::Same => Some(0),
+            RegionRelation::Nested => Some(1),
+            RegionRelation::Different => Some(2),
+            RegionRelation::Unknown => None,
+        },
+    );
+    set(
+        Field::Street,
+        match (&a.street, &b.street) {
+            (Some(x), Some(y)) if x == y => Some(0),
+            (Some(x), Some(y)) if bigram_similarity(x, y) >= 0.6 => Some(1),
+            (Some(_), Some(_)) => Some(2),
+            _ => None,
+        },
+    );
+    set(
+        Field::Postcode,
+        match (&a.postcode, &b.postcode) {
+            (Some(x), Some(y)) if x == y => Some(0),
+            (Some(x), Some(y)) if edit_distance_at_most_one(x, y) => Some(1),
+            (Some(_), Some(_)) => Some(2),
+            _ => None,
+        },
+    );
+    set(
+        Field::BirthDate,
+        match (&a.birth_date, &b.birth_date) {
+            (Some(x), Some(y)) => Some(date_level(x, y)),
+            _ => None,
+        },
+    );
+    set(
+        Field::Contact,
+        if a.contacts.is_empty() || b.contacts.is_empty() {
+            None
+        } else {
+            Some(if a.contacts.iter().any(|c| b.contacts.contains(c)) {
+                0
+            } else {
+                1
+            })
+        },
+    );
+    l
+}
+
+fn outcome(field: Field, level: u8) -> Outcome {
+    let last = field.levels().len() as u8 - 1;
+    match level {
+        0 => Outcome::Same,
+        l if l == last => Outcome::Different,
+        _ => Outcome::Similar,
+    }
+}
+
+/// (value, 中文, English) explaining one level.
+fn explain(field: Field, level: u8, a: &Profile, b: &Profile) -> (Option<String>, String, String) {
+    let shared_phone = || {
+        a.phones
+            .iter()
+            .find(|p| b.phones.iter().any(|q| q.e164 == p.e164))
+            .map(|p| mask_phone(&p.e164))
+    };
+    let s = |zh: &str, en: &str| (None, zh.to_string(), en.to_string());
+    match (field, level) {
+        (Field::CreditCode, 0) => {
+            let c = a.credit_code.clone().unwrap_or_default();
+            (
+                Some(c.clone()),
+                format!("统一社会信用代码一致 {c}"),
+                format!("same unified social credit code {c}"),
+            )
+        }
+        (Field::CreditCode, _) => s(
+            "统一社会信用代码不同",
+            "different unified social credit codes",
+        ),
+        (Field::IdNumber, 0) => s("证件号一致", "same identity number"),
+        (Field::IdNumber, 1) => s(
+            "证件号仅一位不同",
+            "identity numbers differ in one character",
+        ),
+        (Field::IdNumber, _) => s("证件号不同", "different identity numbers"),
+        (Field::Phone, 0) => {
+            let v = shared_phone().unwrap_or_default();
+            (
+                Some(v.clone()),
+                format!("电话号码一致 {v}"),
+                format!("same phone number {v}"),
+            )
+        }
+        (Field::Phone, 1) => {
+            let v = shared_phone().unwrap_or_default();
+            (
+                Some(v.clone()),
+                format!("共用400/800号码 {v}（弱证据）"),
+                format!("same shared-cost number {v} (weak evidence)"),
+            )
+        }
+        (Field::Phone, _) => s("电话号码不同", "different phone numbers"),
+        (Field::Email, 0) => {
+            let v = a
+                .emails
+                .iter()
+                .find(|e| b.emails.contains(e))
+                .map(|e| mask_email(e))
+                .unwrap_or_default();
+            (
+                Some(v.clone()),
+                format!("邮箱一致 {v}"),
+                format!("same e-mail address {v}"),
+            )
+        }
+        (Field::Email, _) => s("邮箱不同", "different e-mail addresses"),
+        (Field::Domain, 0) => {
+            let d = a
+                .domains
+                .iter()
+                .find(|d| b.domains.contains(d))
+                .cloned()
+                .unwrap_or_default();
+            (
+                Some(d.clone()),
+                format!("企业域名一致 {d}"),
+                format!("same company domain {d}"),
+            )
+        }
+        (Field::Domain, _) => s("企业域名不同", "different company domains"),
+        (Field::CompanyName, 0) => {
+            let k = a.name.key.clone();
+            (
+                Some(k.clone()),
+                format!("名称核心 {k} 相同"),
+                format!("same name once region and legal form are removed: {k}"),
+            )
+        }
+        (Field::CompanyName, 1) => {
+            let c = a.name.core.clone();
+            (
+                Some(c.clone()),
+                format!("字号 {c} 相同"),
+                format!("same brand core {c}"),
+            )
+        }
+        (Field::CompanyName, 2) => (
+            Some(a.name.pinyin.clone()),
+            format!("字号读音相同 {} / {}", a.name.core, b.name.core),
+            format!(
+                "brand cores sound the same: {} / {}",
+                a.name.core, b.name.core
+            ),
+        ),
+        (Field::CompanyName, 3) => (
+            None,
+            format!("简称与全称相符 {} / {}", a.name.core, b.name.core),
+            format!(
+                "a short name of the other: {} / {}",
+                a.name.core, b.name.core
+            ),
+        ),
+        (Field::CompanyName, 4) => s("名称相近", "similar names"),
+        (Field::CompanyName, _) => s("名称不同", "different names"),
+        (Field::PersonName, 0) => (
+            Some(a.name.folded.clone()),
+            format!("姓名相同 {}", a.name.folded),
+            format!("same name {}", a.name.folded),
+        ),
+        (Field::PersonName, 1) => s("姓名读音相同", "names sound the same"),
+        (Field::PersonName, 2) => s("姓名相近", "similar names"),
+        (Field::PersonName, 3) => s("姓名部分相同", "names partly the same"),
+        (Field::PersonName, _) => s("姓名不同", "different names"),
+        (Field::Region, 0) => s("地区相同", "same region"),
+        (Field::Region, 1) => s(
+            "地区相符（省市包含）",
+            "regions agree (one contains the other)",
+        ),
+        (Field::Region, _) => s("城市不同", "different cities"),
+        (Field::Street, 0) => s("地址一致", "same address"),
+        (Field::Street, 1) => s("地址相近", "similar addresses"),
+        (Field::Street, _) => s("地址不同", "different addresses"),
+        (Field::Postcode, 0) => s("邮编相同", "same postcode"),
+        (Field::Postcode, 1) => s("邮编仅一位不同", "postcodes differ in one digit"),
+        (Field::Postcode, _) => s("邮编不同", "different postcodes"),
+        (Field::BirthDate, 0) => s("出生日期相同", "same date of birth"),
+        (Field::BirthDate, 1) => s("出生日期仅一处不同", "dates of birth differ in one part"),
+        (Field::BirthDate, _) => s("出生日期不同", "different dates of birth"),
+        (Field::Contact, 0) => s("联系人相同", "same contact person"),
+        (Field::Contact, _) => s("联系人不同", "different contact persons"),
     }
 }
 
 /// Compares `a` (the record being entered) with `b` (a stored candidate).
-pub(crate) fn compare(
-    weights: &Weights,
-    a: &Profile,
-    b: &Profile,
+pub fn compare(
+    model: &Model,
     duplicate_at: f64,
     suspected_at: f64,
+    a: &Profile,
+    b: &Profile,
 ) -> Comparison {
-    let mut reasons = Vec::new();
-    let mut credit_conflict = false;
-
-    if let (Some(ca), Some(cb)) = (&a.credit_code, &b.credit_code) {
-        if ca == cb {
-            reasons.push(reason(
-                "credit_code",
-                Outcome::Same,
-                weights.credit_same,
-                Some(ca.clone()),
-                format!("统一社会信用代码一致 {ca}"),
-                format!("same unified social credit code {ca}"),
-            ));
-        } else {
-            credit_conflict = true;
-            reasons.push(reason(
-                "credit_code",
-                Outcome::Different,
-                weights.credit_diff,
-                None,
-                "统一社会信用代码不同".into(),
-                "different unified social credit codes".into(),
-            ));
-        }
-    }
-
-    let shared_phones: Vec<_> = a
-        .phones
-        .iter()
-        .filter(|p| b.phones.iter().any(|q| q.e164 == p.e164))
-        .collect();
-    if let Some(p) = shared_phones.iter().find(|p| !p.weak) {
-        let masked = mask_phone(&p.e164);
-        reasons.push(reason(
-            "phone",
-            Outcome::Same,
-            weights.phone_same,
-            Some(masked.clone()),
-            format!("电话号码一致 {masked}"),
-            format!("same phone number {masked}"),
-        ));
-    } else if let Some(p) = shared_phones.first() {
-        let masked = mask_phone(&p.e164);
-        reasons.push(reason(
-            "phone",
-            Outcome::Same,
-            weights.phone_weak_same,
-            Some(masked.clone()),
-            format!("共用400/800号码 {masked}（弱证据）"),
-            format!("same shared-cost number {masked} (weak evidence)"),
-        ));
-    } else if !a.phones.is_empty() && !b.phones.is_empty() {
-        reasons.push(reason(
-            "phone",
-            Outcome::Different,
-            weights.phone_diff,
-            None,
-            "电话号码不同".into(),
-            "different phone numbers".into(),
-        ));
-    }
-
-    if let Some(e) = a.emails.iter().find(|e| b.emails.contains(e)) {
-        let masked = mask_email(e);
-        reasons.push(reason(
-            "email",
-            Outcome::Same,
-            weights.email_same,
-            Some(masked.clone()),
-            format!("邮箱一致 {masked}"),
-            format!("same e-mail address {masked}"),
-        ));
-    }
-
-    if let Some(d) = a.domains.iter().find(|d| b.domains.contains(d)) {
-        reasons.push(reason(
-            "domain",
-            Outcome::Same,
-            weights.domain_same,
-            Some(d.clone()),
-            format!("企业域名一致 {d}"),
-            format!("same company domain {d}"),
-        ));
-    } else if !a.domains.is_empty() && !b.domains.is_empty() {
-        reasons.push(reason(
-            "domain",
-            Outcome::Different,
-            weights.domain_diff,
-            None,
-            "企业域名不同".into(),
-            "different company domains".into(),
-        ));
-    }
-
-    let (na, nb) = (&a.name, &b.name);
-    if !na.key.is_empty() && na.key == nb.key {
-        let (weight, zh, en) = match a.kind {
-            CustomerKind::Company => (
-                weights.company_name_same,
-                format!("名称核心 {} 相同", na.key),
-                format!(
-                    "same name once region and legal form are removed: {}",
-                    na.key
-                ),
-            ),
-            CustomerKind::Person => (
-                weights.person_name_same,
-                format!("姓名相同 {}", na.key),
-                format!("same name {}", na.key),
-            ),
-        };
-        reasons.push(reason(
-            "name",
-            Outcome::Same,
-            weight,
-            Some(na.key.clone()),
-            zh,
-            en,
-        ));
-    } else if a.kind == CustomerKind::Company && !na.core.is_empty() && na.core == nb.core {
-        reasons.push(reason(
-            "name",
-            Outcome::Similar,
-            weights.company_core_same,
-            Some(na.core.clone()),
-            format!("字号 {} 相同，行业词不同", na.core),
-            format!("same brand core {} with different industry words", na.core),
-        ));
-    } else if !na.key.is_empty() && !nb.key.is_empty() {
-        reasons.push(reason(
-            "name",
-            Outcome::Different,
-            weights.name_diff,
-            None,
-            "名称不同".into(),
-            "different names".into(),
-        ));
-    }
-
-    match region_relation(a.region.as_deref(), b.region.as_deref()) {
-        RegionRelation::Compatible => reasons.push(reason(
-            "region",
-            Outcome::Same,
-            weights.region_same,
-            None,
-            "地区相同".into(),
-            "same region".into(),
-        )),
-        RegionRelation::Different => reasons.push(reason(
-            "region",
-            Outcome::Different,
-            weights.region_diff,
-            None,
-            "地区不同".into(),
-            "different regions".into(),
-        )),
-        RegionRelation::Unknown => {}
-    }
-
-    let log_odds = weights.prior + reasons.iter().map(|r| r.weight).sum::<f64>();
-    let score = 1.0 / (1.0 + (-log_odds).exp2());
+    let l = levels(a, b);
+    let weight = model.match_weight(&l);
+    let score = probability(weight);
     let mut verdict = if score >= duplicate_at {
         Verdict::Duplicate
     } else if score >= suspected_at {
@@ -301,15 +481,58 @@ pub(crate) fn compare(
     } else {
         Verdict::Distinct
     };
-    // Two valid, different credit codes are two legal entities: never block on other evidence,
-    // but let a manager look when that evidence is strong.
-    if credit_conflict && verdict == Verdict::Duplicate {
+    // Two valid, different credit codes (or identity numbers) are two legal entities (people):
+    // never block on other evidence, but let a manager look when that evidence is strong.
+    let conflict = l[Field::CreditCode.index()] == Some(1) || l[Field::IdNumber.index()] == Some(2);
+    if conflict && verdict == Verdict::Duplicate {
         verdict = Verdict::Suspected;
     }
+    // The very same company name elsewhere (another city: a branch, a namesake) is worth a
+    // manager's look, whatever the odds that it is the same record.
+    if l[Field::CompanyName.index()] == Some(0) && verdict == Verdict::Distinct {
+        verdict = Verdict::Suspected;
+    }
+    let mut reasons: Vec<Reason> = Field::ALL
+        .iter()
+        .filter_map(|&field| {
+            let level = l[field.index()]?;
+            let w = model.weight(field, level);
+            let (value, message, message_en) = explain(field, level, a, b);
+            Some(Reason {
+                field: field.as_str().to_string(),
+                level: field.levels()[usize::from(level)].to_string(),
+                outcome: outcome(field, level),
+                weight: (w * 100.0).round() / 100.0,
+                value,
+                message,
+                message_en,
+            })
+        })
+        .collect();
     reasons.sort_by(|x, y| y.weight.abs().total_cmp(&x.weight.abs()));
     Comparison {
         score: (score * 10_000.0).round() / 10_000.0,
         verdict,
         reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_edits() {
+        assert!(edit_distance_at_most_one(
+            "11010519491231002X",
+            "11010519491231003X"
+        ));
+        assert!(edit_distance_at_most_one("12345", "12354"));
+        assert!(edit_distance_at_most_one("12345", "1245"));
+        assert!(!edit_distance_at_most_one("12345", "54321"));
+        assert_eq!(date_level("1990-01-02", "1990-02-01"), 1);
+        assert_eq!(date_level("1990-01-02", "1991-01-02"), 1);
+        assert_eq!(date_level("1990-01-02", "1985-07-09"), 2);
+        assert!(bigram_similarity("科技园南区12栋", "科技园南区12号") > 0.6);
     }
 }

@@ -1,9 +1,12 @@
-//! The [`Matcher`] interface the service depends on, and the default engine behind it.
+//! The [`Matcher`] interface the service depends on, and the engine behind it.
+
+use std::sync::{Arc, RwLock};
 
 use leadguard_domain::customer::{CustomerFields, FieldError};
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{self, Comparison, Weights};
+use crate::compare::{self, Comparison};
+use crate::model::Model;
 use crate::profile::Profile;
 
 /// Probability thresholds that turn a score into a verdict.
@@ -19,7 +22,8 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             duplicate: 0.9,
-            suspected: 0.5,
+            // Low on purpose: a look-alike (same name in another city) is worth a glance.
+            suspected: 0.3,
         }
     }
 }
@@ -42,28 +46,52 @@ pub trait Matcher: Send + Sync + 'static {
     /// Normalizes and validates a record; errors name the offending fields.
     fn profile(&self, fields: &CustomerFields) -> Result<Profile, Vec<FieldError>>;
 
+    /// Like [`Matcher::profile`], but leaves invalid values out (reporting them) instead of
+    /// failing: for records already stored, or rows of a file.
+    fn profile_lenient(&self, fields: &CustomerFields) -> (Profile, Vec<FieldError>);
+
     /// Compares the record being entered (`probe`) with a stored candidate.
     fn compare(&self, probe: &Profile, candidate: &Profile) -> Comparison;
+
+    /// Tells the engine how many customers are stored: the prior that a new record is any one
+    /// of them depends on it.
+    fn set_population(&self, _customers: u64) {}
 }
 
-/// Fellegi-Sunter comparison with default weights.
+/// Fellegi-Sunter comparison with a model (defaults, or estimated from data by EM).
+#[derive(Debug)]
 pub struct WeightedMatcher {
-    weights: Weights,
+    /// The model as given, and as rescaled to the current number of stored customers.
+    model: Model,
+    current: RwLock<Arc<Model>>,
     thresholds: Thresholds,
 }
 
 impl WeightedMatcher {
-    pub fn new(thresholds: Thresholds) -> Self {
+    pub fn new(model: Model, thresholds: Thresholds) -> Self {
         WeightedMatcher {
-            weights: Weights::default(),
+            current: RwLock::new(Arc::new(model.clone())),
+            model,
             thresholds,
         }
+    }
+
+    /// The model in use (rescaled to the current population).
+    pub fn model(&self) -> Arc<Model> {
+        match self.current.read() {
+            Ok(m) => Arc::clone(&m),
+            Err(e) => Arc::clone(&e.into_inner()),
+        }
+    }
+
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
     }
 }
 
 impl Default for WeightedMatcher {
     fn default() -> Self {
-        WeightedMatcher::new(Thresholds::default())
+        WeightedMatcher::new(Model::default(), Thresholds::default())
     }
 }
 
@@ -72,13 +100,26 @@ impl Matcher for WeightedMatcher {
         Profile::build(fields)
     }
 
+    fn profile_lenient(&self, fields: &CustomerFields) -> (Profile, Vec<FieldError>) {
+        Profile::build_lenient(fields)
+    }
+
     fn compare(&self, probe: &Profile, candidate: &Profile) -> Comparison {
+        let model = self.model();
         compare::compare(
-            &self.weights,
-            probe,
-            candidate,
+            &model,
             self.thresholds.duplicate,
             self.thresholds.suspected,
+            probe,
+            candidate,
         )
+    }
+
+    fn set_population(&self, customers: u64) {
+        let rescaled = Arc::new(self.model.rescaled(customers));
+        match self.current.write() {
+            Ok(mut m) => *m = rescaled,
+            Err(e) => *e.into_inner() = rescaled,
+        }
     }
 }

@@ -1,18 +1,19 @@
 //! A [`Profile`] is a customer record reduced to what matching needs: validated, normalized
-//! identifiers, the name split into its parts, and a region. It is stored with the customer so
-//! that a duplicate check never re-normalizes the candidates it compares against.
+//! identifiers, the name split into its parts, the region and the street. It is stored with the
+//! customer so that a duplicate check never re-normalizes the candidates it compares against.
 
 use std::collections::BTreeSet;
 
 use leadguard_domain::customer::{CustomerFields, CustomerKind, FieldError};
-use leadguard_domain::keys::{KeyKind, MatchKey};
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::{company_name, credit_code, email, phone, regions, text, website};
+use crate::normalize::{
+    company_name, credit_code, date, email, id_number, person, phone, regions, text, website,
+};
 
 /// Bumped whenever the normalizers change what they produce; stored profiles of an older
 /// version are rebuilt from the customer's fields.
-pub const PROFILE_VERSION: u32 = 1;
+pub const PROFILE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -29,19 +30,46 @@ pub struct Profile {
     /// Most specific region known (name, address, city/province fields, landline area code),
     /// as a GB/T 2260 code.
     pub region: Option<String>,
+    /// The address without its region names, folded: 科技园南区12栋.
+    #[serde(default)]
+    pub street: Option<String>,
+    #[serde(default)]
+    pub postcode: Option<String>,
+    /// Contacts' names as sorted pinyin tokens ("wei zhang").
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    /// ISO date.
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NameProfile {
     /// The whole name folded (NFKC, simplified, lower-case, no punctuation).
     pub folded: String,
-    /// Region and legal form stripped: the name key.
+    /// Companies: region and legal form stripped (the name key). People: sorted pinyin or
+    /// Latin tokens ("wei zhang").
     pub key: String,
-    /// Brand core (字号).
+    /// Brand core (字号); for people the same as the key.
     pub core: String,
+    /// Pinyin of the core without spaces: where homophones, Traditional characters and
+    /// English transliterations meet.
+    #[serde(default)]
+    pub pinyin: String,
+    /// Industry words of a company name (科技, "software").
+    #[serde(default)]
+    pub industry: Option<String>,
     /// Region named in the name itself, as a GB/T 2260 code.
     pub region: Option<String>,
     pub branch: bool,
+    /// Written in Latin letters (an English company name).
+    #[serde(default)]
+    pub latin: bool,
+    /// A short name (简称): no legal form and no industry words, e.g. 字节跳动.
+    #[serde(default)]
+    pub short: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,144 +80,199 @@ pub struct PhoneId {
     pub weak: bool,
 }
 
+/// Collects normalized values, and errors for the values that are not valid.
+struct Builder {
+    errors: Vec<FieldError>,
+    phones: Vec<PhoneId>,
+    area_city: Option<String>,
+    emails: BTreeSet<String>,
+    domains: BTreeSet<String>,
+}
+
+impl Builder {
+    fn phone(&mut self, path: String, raw: &str) {
+        match phone::parse_phones(raw) {
+            Ok(found) => {
+                for p in found {
+                    if self.area_city.is_none() {
+                        self.area_city = p.area_city.clone();
+                    }
+                    if !self.phones.iter().any(|q| q.e164 == p.e164) {
+                        self.phones.push(PhoneId {
+                            weak: p.weak(),
+                            e164: p.e164,
+                        });
+                    }
+                }
+            }
+            Err(e) => self
+                .errors
+                .push(FieldError::new(path, "invalid_phone", e.to_string())),
+        }
+    }
+
+    fn email(&mut self, path: String, raw: &str) {
+        match email::normalize_email(raw) {
+            Ok(e) => {
+                if !e.free_mail
+                    && let Some(d) = e.registrable_domain
+                {
+                    self.domains.insert(d);
+                }
+                self.emails.insert(e.address);
+            }
+            Err(e) => self
+                .errors
+                .push(FieldError::new(path, "invalid_email", e.to_string())),
+        }
+    }
+
+    fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        code: &str,
+        r: Result<T, E>,
+    ) -> Option<T> {
+        r.map_err(|e| {
+            self.errors
+                .push(FieldError::new(field, code, e.to_string()))
+        })
+        .ok()
+    }
+}
+
 impl Profile {
     /// Normalizes and validates a record. Every invalid identifier is reported with the path of
     /// its field, so a form can mark all of them at once.
     pub fn build(fields: &CustomerFields) -> Result<Profile, Vec<FieldError>> {
-        let mut errs = Vec::new();
-        let mut phones: Vec<PhoneId> = Vec::new();
-        let mut area_city: Option<String> = None;
-        let mut emails: BTreeSet<String> = BTreeSet::new();
-        let mut domains: BTreeSet<String> = BTreeSet::new();
+        let (profile, errors) = Profile::build_lenient(fields);
+        if errors.is_empty() {
+            Ok(profile)
+        } else {
+            Err(errors)
+        }
+    }
 
-        let mut add_phones =
-            |path: String, raw: &str, errs: &mut Vec<FieldError>| match phone::parse_phones(raw) {
-                Ok(found) => {
-                    for p in found {
-                        if area_city.is_none() {
-                            area_city = p.area_city.clone();
-                        }
-                        if !phones.iter().any(|q| q.e164 == p.e164) {
-                            phones.push(PhoneId {
-                                weak: p.weak(),
-                                e164: p.e164,
-                            });
-                        }
-                    }
-                }
-                Err(e) => errs.push(FieldError::new(path, "invalid_phone", e.to_string())),
-            };
+    /// Like [`Profile::build`], but invalid values are left out and reported alongside: for
+    /// batch work on files where a bad phone must not hide the rest of the row.
+    pub fn build_lenient(fields: &CustomerFields) -> (Profile, Vec<FieldError>) {
+        let mut b = Builder {
+            errors: Vec::new(),
+            phones: Vec::new(),
+            area_city: None,
+            emails: BTreeSet::new(),
+            domains: BTreeSet::new(),
+        };
         for (i, raw) in fields.phones.iter().enumerate() {
-            add_phones(format!("phones[{i}]"), raw, &mut errs);
+            b.phone(format!("phones[{i}]"), raw);
         }
         for (c, contact) in fields.contacts.iter().enumerate() {
             for (i, raw) in contact.phones.iter().enumerate() {
-                add_phones(format!("contacts[{c}].phones[{i}]"), raw, &mut errs);
+                b.phone(format!("contacts[{c}].phones[{i}]"), raw);
             }
         }
-
-        let mut add_email =
-            |path: String, raw: &str, errs: &mut Vec<FieldError>| match email::normalize_email(raw)
-            {
-                Ok(e) => {
-                    if !e.free_mail
-                        && let Some(d) = e.registrable_domain
-                    {
-                        domains.insert(d);
-                    }
-                    emails.insert(e.address);
-                }
-                Err(e) => errs.push(FieldError::new(path, "invalid_email", e.to_string())),
-            };
         for (i, raw) in fields.emails.iter().enumerate() {
-            add_email(format!("emails[{i}]"), raw, &mut errs);
+            b.email(format!("emails[{i}]"), raw);
         }
         for (c, contact) in fields.contacts.iter().enumerate() {
             for (i, raw) in contact.emails.iter().enumerate() {
-                add_email(format!("contacts[{c}].emails[{i}]"), raw, &mut errs);
+                b.email(format!("contacts[{c}].emails[{i}]"), raw);
             }
         }
-
-        if let Some(raw) = &fields.website {
-            match website::normalize_website(raw) {
-                Ok(w) if !w.platform => {
-                    domains.insert(w.registrable_domain);
-                }
-                Ok(_) => {}
-                Err(e) => errs.push(FieldError::new("website", "invalid_website", e.to_string())),
-            }
+        if let Some(raw) = &fields.website
+            && let Some(w) = b.check(
+                "website",
+                "invalid_website",
+                website::normalize_website(raw),
+            )
+            && !w.platform
+        {
+            b.domains.insert(w.registrable_domain);
         }
-
-        let credit_code = match &fields.credit_code {
-            Some(raw) => match credit_code::normalize_credit_code(raw) {
-                Ok(c) => Some(c.as_str().to_string()),
-                Err(e) => {
-                    errs.push(FieldError::new(
-                        "credit_code",
-                        "invalid_credit_code",
-                        e.to_string(),
-                    ));
-                    None
-                }
-            },
-            None => None,
-        };
-
-        if !errs.is_empty() {
-            return Err(errs);
-        }
+        let credit_code = fields.credit_code.as_ref().and_then(|raw| {
+            b.check(
+                "credit_code",
+                "invalid_credit_code",
+                credit_code::normalize_credit_code(raw),
+            )
+            .map(|c| c.as_str().to_string())
+        });
+        // A date that is not one (19801302: a typo) is an error, but its digits still compare.
+        let birth_date = fields.birth_date.as_ref().and_then(|raw| {
+            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+            b.check("birth_date", "invalid_date", date::normalize_date(raw))
+                .or_else(|| (6..=8).contains(&digits.len()).then_some(digits))
+        });
+        let id_number = fields.id_number.as_ref().and_then(|raw| {
+            b.check(
+                "id_number",
+                "invalid_id_number",
+                id_number::normalize_id_number(raw),
+            )
+        });
 
         let name = NameProfile::build(fields.kind, &fields.name);
+        let (address_region, street) = match &fields.address {
+            Some(a) => {
+                let (r, rest) = regions::split_address(&text::fold(a));
+                (
+                    r.most_specific().map(|r| r.code.to_string()),
+                    Some(rest).filter(|s| s.chars().count() >= 2),
+                )
+            }
+            None => (None, None),
+        };
+        let field_region = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(|v| regions::find_region(&text::fold(v)))
+        };
         let region = name
             .region
             .clone()
-            .or_else(|| fields.address.as_deref().and_then(address_region))
-            .or_else(|| fields.city.as_deref().and_then(field_region))
-            .or_else(|| fields.province.as_deref().and_then(field_region))
-            .or_else(|| area_city.as_deref().and_then(field_region));
+            .or(address_region)
+            .or_else(|| field_region(&fields.city).map(|r| r.code.to_string()))
+            .or_else(|| field_region(&fields.province).map(|r| r.code.to_string()))
+            .or_else(|| {
+                b.area_city
+                    .as_deref()
+                    .and_then(|c| regions::find_region(c))
+                    .map(|r| r.code.to_string())
+            });
+        let mut contacts: Vec<String> = fields
+            .contacts
+            .iter()
+            .map(|c| person::parse_person_name(&c.name).tokens)
+            .filter(|t| !t.is_empty())
+            .collect();
+        contacts.sort();
+        contacts.dedup();
+        let postcode = fields
+            .postcode
+            .as_deref()
+            .map(|p| {
+                p.chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_ascii_uppercase()
+            })
+            .filter(|p| !p.is_empty());
 
-        Ok(Profile {
+        let profile = Profile {
             version: PROFILE_VERSION,
             kind: fields.kind,
             name,
-            phones,
-            emails: emails.into_iter().collect(),
-            domains: domains.into_iter().collect(),
+            phones: b.phones,
+            emails: b.emails.into_iter().collect(),
+            domains: b.domains.into_iter().collect(),
             credit_code,
             region,
-        })
-    }
-
-    /// Keys under which the store indexes this customer; two customers that could be the same
-    /// share at least one of them.
-    pub fn keys(&self) -> Vec<MatchKey> {
-        let mut keys: BTreeSet<MatchKey> = self.unique_keys().into_iter().collect();
-        for p in self.phones.iter().filter(|p| p.weak) {
-            keys.insert(MatchKey::new(KeyKind::Phone, &p.e164));
-        }
-        for d in &self.domains {
-            keys.insert(MatchKey::new(KeyKind::Domain, d));
-        }
-        if !self.name.key.is_empty() {
-            keys.insert(MatchKey::new(KeyKind::Name, &self.name.key));
-        }
-        keys.into_iter().collect()
-    }
-
-    /// Identifiers that belong to one customer only: a second customer holding one of them is
-    /// a duplicate, and the store enforces that with a unique index.
-    pub fn unique_keys(&self) -> Vec<MatchKey> {
-        let mut keys = BTreeSet::new();
-        for p in self.phones.iter().filter(|p| !p.weak) {
-            keys.insert(MatchKey::new(KeyKind::Phone, &p.e164));
-        }
-        for e in &self.emails {
-            keys.insert(MatchKey::new(KeyKind::Email, e));
-        }
-        if let Some(c) = &self.credit_code {
-            keys.insert(MatchKey::new(KeyKind::CreditCode, c));
-        }
-        keys.into_iter().collect()
+            street,
+            postcode,
+            contacts,
+            birth_date,
+            id_number,
+        };
+        (profile, b.errors)
     }
 }
 
@@ -198,38 +281,40 @@ impl NameProfile {
         match kind {
             CustomerKind::Company => {
                 let n = company_name::parse_company_name(raw);
+                let latin = n.core.is_ascii() && n.core.chars().any(|c| c.is_ascii_alphabetic());
+                let pinyin = if latin {
+                    n.core.split_whitespace().collect()
+                } else {
+                    text::pinyin(&n.core)
+                };
                 NameProfile {
+                    short: n.legal_form.is_none() && n.industry.is_none() && n.branch.is_none(),
                     folded: n.folded,
                     key: n.key,
                     core: n.core,
+                    pinyin,
+                    industry: n.industry,
                     region: n.region.map(|r| r.code.to_string()),
                     branch: n.branch.is_some(),
+                    latin,
                 }
             }
             CustomerKind::Person => {
-                let folded = text::fold(raw);
+                let p = person::parse_person_name(raw);
                 NameProfile {
-                    key: folded.clone(),
-                    core: folded.clone(),
-                    folded,
+                    pinyin: p.tokens.replace(' ', ""),
+                    key: p.tokens.clone(),
+                    core: p.tokens,
+                    folded: p.folded,
+                    industry: None,
                     region: None,
                     branch: false,
+                    latin: !p.chinese,
+                    short: false,
                 }
             }
         }
     }
-}
-
-fn address_region(address: &str) -> Option<String> {
-    let a = regions::parse_address(&text::fold(address));
-    a.county
-        .or(a.city)
-        .or(a.province)
-        .map(|r| r.code.to_string())
-}
-
-fn field_region(value: &str) -> Option<String> {
-    regions::find_region(&text::fold(value)).map(|r| r.code.to_string())
 }
 
 /// How two regions (GB/T 2260 codes) relate.
@@ -237,30 +322,36 @@ fn field_region(value: &str) -> Option<String> {
 pub enum RegionRelation {
     /// At least one side is unknown.
     Unknown,
-    /// Same place, or one lies within the other (深圳 within 广东).
-    Compatible,
-    /// Different places at the same level, or one outside the other.
+    /// The same place.
+    Same,
+    /// One lies within the other (深圳 within 广东).
+    Nested,
+    /// Different places.
     Different,
 }
 
+fn region_prefix(code: &str) -> &str {
+    let t = code.trim_end_matches("00");
+    if t.len() % 2 == 1 {
+        &code[..t.len() + 1]
+    } else {
+        t
+    }
+}
+
 /// Compares two division codes: `440300` (深圳市) lies within `440000` (广东省), and `440305`
-/// (南山区) within both.
+/// (南山区) within both. Two districts of one city count as the same place: a company's
+/// address and the district in its name often disagree at that level.
 pub fn region_relation(a: Option<&str>, b: Option<&str>) -> RegionRelation {
     let (Some(a), Some(b)) = (a, b) else {
         return RegionRelation::Unknown;
     };
-    let prefix = |code: &str| -> String {
-        let t = code.trim_end_matches("00");
-        let t = if t.len() % 2 == 1 {
-            &code[..t.len() + 1]
-        } else {
-            t
-        };
-        t.to_string()
-    };
-    let (pa, pb) = (prefix(a), prefix(b));
-    if pa.starts_with(&pb) || pb.starts_with(&pa) {
-        RegionRelation::Compatible
+    let (pa, pb) = (region_prefix(a), region_prefix(b));
+    let city = |p: &str| p.get(..4).map(str::to_string);
+    if pa == pb || (pa.len() == 6 && pb.len() == 6 && city(pa) == city(pb)) {
+        RegionRelation::Same
+    } else if pa.starts_with(pb) || pb.starts_with(pa) {
+        RegionRelation::Nested
     } else {
         RegionRelation::Different
     }
@@ -273,12 +364,31 @@ mod tests {
     #[test]
     fn region_codes_nest() {
         use RegionRelation::*;
-        assert_eq!(region_relation(Some("440300"), Some("440000")), Compatible);
-        assert_eq!(region_relation(Some("440305"), Some("440300")), Compatible);
-        assert_eq!(region_relation(Some("440305"), Some("440000")), Compatible);
+        assert_eq!(region_relation(Some("440300"), Some("440000")), Nested);
+        assert_eq!(region_relation(Some("440305"), Some("440300")), Nested);
+        assert_eq!(region_relation(Some("440305"), Some("440306")), Same);
+        assert_eq!(region_relation(Some("440300"), Some("440300")), Same);
         assert_eq!(region_relation(Some("440300"), Some("440100")), Different);
         assert_eq!(region_relation(Some("110000"), Some("310000")), Different);
-        assert_eq!(region_relation(Some("110105"), Some("110000")), Compatible);
+        assert_eq!(region_relation(Some("110105"), Some("110000")), Nested);
+        assert_eq!(region_relation(Some("500105"), Some("500000")), Nested);
         assert_eq!(region_relation(None, Some("110000")), Unknown);
+    }
+
+    #[test]
+    fn lenient_build_keeps_the_good_values() {
+        let f = CustomerFields {
+            name: "北京星河互联科技有限公司".into(),
+            phones: vec!["12345".into(), "13800138000".into()],
+            address: Some("北京市海淀区中关村大街27号".into()),
+            ..Default::default()
+        };
+        assert!(Profile::build(&f).is_err());
+        let (p, errs) = Profile::build_lenient(&f);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(p.phones.len(), 1);
+        assert_eq!(p.street.as_deref(), Some("中关村大街27号"));
+        assert_eq!(p.name.pinyin, "xinghehulian");
+        assert!(!p.name.short);
     }
 }

@@ -1,38 +1,48 @@
 //! Properties of the normalizers: idempotent, invariant under the ways people format the same
 //! value, and never panicking on arbitrary input.
 
-use leadguard_matching::normalize::{company_name, credit_code, email, phone, text, website};
+use leadguard_matching::normalize::{
+    company_name, credit_code, email, phone, regions, text, website,
+};
 use proptest::prelude::*;
 
 /// Separators people put inside a phone number.
 fn sep() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["", " ", "-", ".", "  ", " - "])
+    prop::sample::select(vec!["", " ", "-", ".", "  ", " - ", "　"])
 }
 
+/// The ways people write China's country code (or leave it out).
 fn prefix() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
         "",
         "+86",
         "+86 ",
+        "+86-",
         "0086",
+        "0086 ",
         "0086-",
         "86",
+        "86 ",
         "(+86)",
+        "(+86) ",
         "＋８６ ",
+        "+(86) ",
     ])
 }
 
-/// Full-width digits, as typed with a Chinese input method.
+/// Full-width digits and punctuation, as typed with a Chinese input method.
 fn widen(s: &str) -> String {
     s.chars()
-        .map(|c| {
-            if c.is_ascii_digit() {
-                char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap_or(c)
-            } else {
-                c
-            }
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c),
+            ' ' => '\u{3000}',
+            _ => c,
         })
         .collect()
+}
+
+fn e164s(raw: &str) -> Result<Vec<String>, phone::PhoneError> {
+    phone::parse_phones(raw).map(|v| v.into_iter().map(|p| p.e164).collect())
 }
 
 proptest! {
@@ -40,38 +50,76 @@ proptest! {
 
     #[test]
     fn mobiles_normalize_the_same_however_typed(
-        second in 3u8..=9, rest in 0u32..100_000_000, p in prefix(), s1 in sep(), s2 in sep(), wide in any::<bool>()
+        second in 3u8..=9, rest in 0u32..1_000_000_000, p in prefix(), s1 in sep(), s2 in sep(),
+        wide in any::<bool>()
     ) {
-        let national = format!("1{second}{}{rest:08}", 0);
-        let national = &national[..11];
+        let national = format!("1{second}{rest:09}");
         let typed = format!("{p}{}{s1}{}{s2}{}", &national[..3], &national[3..7], &national[7..]);
         let typed = if wide { widen(&typed) } else { typed };
-        let canonical = phone::parse_phones(national);
-        // Some 1x prefixes are unassigned and invalid; then every spelling must be invalid too.
-        match canonical {
-            Ok(c) => {
-                let got = phone::parse_phones(&typed)?;
-                prop_assert_eq!(got.len(), 1, "{}", typed);
-                prop_assert_eq!(&got[0].e164, &c[0].e164);
-                // Idempotent: the E.164 form parses to itself.
-                prop_assert_eq!(&phone::parse_phones(&c[0].e164)?[0].e164, &c[0].e164);
-            }
-            Err(_) => prop_assert!(phone::parse_phones(&typed).is_err(), "{}", typed),
-        }
+        let expected = format!("+86{national}");
+        prop_assert_eq!(e164s(&typed)?, vec![expected.clone()], "{}", typed);
+        // Idempotent: the E.164 form parses to itself.
+        prop_assert_eq!(e164s(&expected)?, vec![expected]);
     }
 
     #[test]
     fn landlines_normalize_the_same_however_typed(
-        area in prop::sample::select(vec!["10", "21", "20", "755", "571", "25", "28"]),
-        sub in 20_000_000u32..89_999_999, s1 in sep(), paren in any::<bool>(), plus in any::<bool>()
+        area in prop::sample::select(vec!["10", "21", "20", "22", "755", "571", "25", "28", "930"]),
+        sub in 20_000_000u32..89_999_999, style in 0u8..6, s1 in sep(), wide in any::<bool>(),
+        ext in prop::option::of(1u32..10_000), ext_marker in prop::sample::select(vec!["转", " ext. ", "-", " x", "分机", "#"])
     ) {
-        let plain = format!("0{area}{sub}");
-        let area_part = if plus { format!("+86 {area}") } else if paren { format!("(0{area})") } else { format!("0{area}") };
-        let typed = format!("{area_part}{s1}{:04}{s1}{:04}", sub / 10_000, sub % 10_000);
-        let a = phone::parse_phones(&plain)?;
-        let b = phone::parse_phones(&typed)?;
-        prop_assert_eq!(&a[0].e164, &b[0].e164, "{}", typed);
-        prop_assert_eq!(&a[0].e164, &format!("+86{area}{sub}"));
+        // Some areas have seven-digit numbers.
+        let sub = if area.len() == 3 && sub % 3 == 0 { (sub / 10).to_string() } else { sub.to_string() };
+        let (a, b) = sub.split_at(sub.len() - 4);
+        let area_part = match style {
+            0 => format!("0{area}"),
+            1 => format!("(0{area})"),
+            2 => format!("+86 {area}"),
+            3 => format!("+86 (0){area}"),
+            4 => format!("0086-{area}"),
+            _ => format!("86-0{area}"),
+        };
+        let mut typed = format!("{area_part}{s1}{a}{s1}{b}");
+        if let Some(e) = ext {
+            typed.push_str(&format!("{ext_marker}{e}"));
+        }
+        let typed = if wide { widen(&typed) } else { typed };
+        let plain = phone::parse_phones(&format!("0{area}{sub}"));
+        let got = phone::parse_phones(&typed);
+        match plain {
+            // Not every subscriber range is in service; then no spelling of it is valid.
+            Err(_) => prop_assert!(got.is_err(), "{}", typed),
+            Ok(plain) => {
+                let got = got?;
+                prop_assert_eq!(got.len(), 1, "{}", typed);
+                prop_assert_eq!(&got[0].e164, &format!("+86{area}{sub}"));
+                prop_assert_eq!(&got[0].e164, &plain[0].e164);
+                prop_assert_eq!(got[0].kind, phone::PhoneKind::Landline);
+                prop_assert_eq!(got[0].extension.clone(), ext.map(|e| e.to_string()), "{}", typed);
+                prop_assert!(got[0].area_city.is_some());
+                prop_assert_eq!(e164s(&got[0].e164)?, vec![got[0].e164.clone()]);
+            }
+        }
+    }
+
+    #[test]
+    fn several_numbers_split_on_any_separator(
+        a in 0u32..100_000_000, b in 0u32..100_000_000,
+        between in prop::sample::select(vec![",", "，", ";", "；", "、", "/", " / ", "|", "\n", " 或 ", " ", "  "])
+    ) {
+        let (m1, m2) = (format!("138{a:08}"), format!("139{b:08}"));
+        let got = e164s(&format!("{m1}{between}{m2}"))?;
+        prop_assert_eq!(got, vec![format!("+86{m1}"), format!("+86{m2}")]);
+    }
+
+    #[test]
+    fn local_numbers_ask_for_the_area_code(sub in 20_000_000u32..99_999_999, s1 in sep()) {
+        let s = sub.to_string();
+        let typed = format!("{}{s1}{}", &s[..4], &s[4..]);
+        prop_assert!(
+            matches!(phone::parse_phones(&typed), Err(phone::PhoneError::MissingAreaCode(_))),
+            "{}", typed
+        );
     }
 
     #[test]
@@ -79,84 +127,174 @@ proptest! {
         let _ = phone::parse_phones(&s);
         let _ = email::normalize_email(&s);
         let _ = website::normalize_website(&s);
+        let _ = website::registrable_domain(&s);
         let _ = credit_code::normalize_credit_code(&s);
+        let folded = text::fold(&s);
+        let _ = regions::parse_address(&folded);
+        let _ = regions::find_region(&folded);
         let n = company_name::parse_company_name(&s);
-        prop_assert!(n.key.is_empty() == text::fold(&s).is_empty());
+        prop_assert_eq!(n.key.is_empty(), folded.is_empty());
+        prop_assert_eq!(n.folded, folded);
     }
 
     #[test]
-    fn normalizers_never_panic_on_chinese_and_digits(s in "[\\u4e00-\\u9fa5（）()0-9０-９+＋\\- 转#@.]{0,40}") {
+    fn normalizers_never_panic_on_likely_input(
+        s in "[\\u4e00-\\u9fa5（）()【】0-9０-９a-zA-Z+＋\\- 转#@.。,，/]{0,40}"
+    ) {
         let _ = phone::parse_phones(&s);
         let _ = email::normalize_email(&s);
         let _ = website::normalize_website(&s);
-        let _ = company_name::parse_company_name(&s);
+        let folded = text::fold(&s);
+        let (address, rest) = regions::split_address(&folded);
+        prop_assert!(rest.len() <= folded.len());
+        if let Some(r) = address.county {
+            prop_assert!(address.city.is_some() && address.province.is_some(), "{}", r.name);
+        }
+        let n = company_name::parse_company_name(&s);
+        prop_assert_eq!(n.key.is_empty(), folded.is_empty());
+    }
+
+    #[test]
+    fn phone_results_are_canonical(s in "[0-9+ ()\\-转xX#,/]{0,40}") {
+        if let Ok(phones) = phone::parse_phones(&s) {
+            for p in phones {
+                prop_assert!(p.e164.starts_with('+') && p.e164[1..].bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!(p.e164.len() <= 16);
+                prop_assert!(p.extension.as_deref().is_none_or(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())));
+                // Idempotent.
+                prop_assert_eq!(e164s(&p.e164)?, vec![p.e164.clone()]);
+            }
+        }
     }
 
     #[test]
     fn fold_is_idempotent(s in ".{0,40}") {
         let once = text::fold(&s);
-        prop_assert_eq!(text::fold(&once), once);
+        prop_assert_eq!(text::fold(&once), once.clone());
+        let simplified = text::simplify(&s);
+        prop_assert_eq!(text::fold_simplified(&simplified), once);
     }
 
     #[test]
-    fn emails_are_idempotent_and_case_blind(local in "[a-z][a-z0-9._-]{0,10}[a-z0-9]", domain in "[a-z]{2,10}\\.(com|cn|com\\.cn|net)") {
+    fn fold_ignores_width_and_separators(s in "[a-zA-Z0-9\\u4e00-\\u9fa5]{0,20}", wide in any::<bool>()) {
+        let spaced: String = s.chars().flat_map(|c| [c, ' ', '·']).collect();
+        let typed = if wide { widen(&spaced) } else { spaced };
+        prop_assert_eq!(text::fold(&typed), text::fold(&s));
+    }
+
+    #[test]
+    fn region_prefixes_end_on_char_boundaries(s in "[\\u4e00-\\u9fa5]{0,12}") {
+        if let Some((r, n)) = regions::match_region_prefix(&s) {
+            prop_assert!(s.is_char_boundary(n) && n > 0);
+            prop_assert!(s[..n] == *r.name || s[..n] == *r.short, "{} {}", &s[..n], r.name);
+        }
+    }
+
+    #[test]
+    fn emails_are_idempotent_and_case_blind(
+        local in "[a-z][a-z0-9_-]{0,6}(\\.[a-z0-9][a-z0-9_-]{0,5})?",
+        domain in "[a-z]{2,10}\\.(com|cn|com\\.cn|net)",
+        wrap in prop::sample::select(vec!["{}", "<{}>", "mailto:{}", " 张三 <{}> "])
+    ) {
         let raw = format!("{local}@{domain}");
-        prop_assume!(!local.contains(".."));
         let e = email::normalize_email(&raw)?;
+        prop_assert_eq!(&e.address, &raw);
         let again = email::normalize_email(&e.address)?;
-        prop_assert_eq!(&again.address, &e.address);
-        let upper = email::normalize_email(&format!("  {}  ", raw.to_uppercase()))?;
-        prop_assert_eq!(upper.address, e.address);
+        prop_assert_eq!(&again, &e);
+        let wrapped = wrap.replace("{}", &raw.to_uppercase());
+        prop_assert_eq!(email::normalize_email(&wrapped)?, e.clone());
+        prop_assert_eq!(email::normalize_email(&widen(&raw))?, e);
     }
 
     #[test]
     fn websites_reduce_to_one_registrable_domain(
-        name in "[a-z]{3,12}", tld in prop::sample::select(vec!["com", "com.cn", "cn", "net", "org.cn"]),
-        scheme in prop::sample::select(vec!["", "http://", "https://", "HTTPS://"]),
-        www in any::<bool>(), path in prop::sample::select(vec!["", "/", "/about", "/a/b?x=1", ":8080/"])
+        name in "[a-z][a-z0-9-]{1,10}[a-z0-9]", tld in prop::sample::select(vec!["com", "com.cn", "cn", "net", "org.cn"]),
+        scheme in prop::sample::select(vec!["", "http://", "https://", "HTTPS://", "//"]),
+        www in any::<bool>(), path in prop::sample::select(vec!["", "/", "/about", "/a/b?x=1", ":8080/", "#top"]),
+        wide in any::<bool>()
     ) {
         let host = if www { format!("www.{name}.{tld}") } else { format!("{name}.{tld}") };
-        let w = website::normalize_website(&format!("{scheme}{host}{path}"))?;
+        let typed = format!("{scheme}{host}{path}");
+        let typed = if wide { widen(&typed) } else { typed };
+        let w = website::normalize_website(&typed)?;
         prop_assert_eq!(&w.registrable_domain, &format!("{name}.{tld}"));
-        let again = website::normalize_website(&w.registrable_domain)?;
-        prop_assert_eq!(again.registrable_domain, w.registrable_domain);
+        prop_assert_eq!(&w.host, &host);
+        let again = website::normalize_website(&w.host)?;
+        prop_assert_eq!(again, w);
     }
 
     #[test]
-    fn credit_codes_check_every_character(body in "[0-9A-HJ-NP-RTUW-Y]{17}", pos in 0usize..17, lower in any::<bool>()) {
-        let check = credit_code::check_char(body.as_bytes()).unwrap_or('0');
-        let code = format!("{body}{check}");
-        let c = credit_code::normalize_credit_code(&if lower { code.to_lowercase() } else { code.clone() })
-            ?;
+    fn credit_codes_check_every_character(
+        head in "[0-9A-HJ-NP-RTUW-Y]{2}", division in "[0-9]{6}", org in "[0-9A-HJ-NP-RTUW-Y]{9}",
+        pos in 0usize..18, lower in any::<bool>(), spaced in any::<bool>()
+    ) {
+        let body = format!("{head}{division}{org}");
+        let check = credit_code::check_char(body.as_bytes());
+        prop_assert!(check.is_some());
+        let code = format!("{body}{}", check.unwrap_or('0'));
+        let mut typed = if lower { code.to_lowercase() } else { code.clone() };
+        if spaced {
+            typed.insert(8, ' ');
+            typed.insert(4, '-');
+        }
+        let c = credit_code::normalize_credit_code(&typed)?;
         prop_assert_eq!(c.as_str(), code.as_str());
-        // Changing any one character breaks the check.
+        prop_assert_eq!(c.division_code(), division.as_str());
+        // Idempotent.
+        prop_assert_eq!(credit_code::normalize_credit_code(c.as_str())?, c);
+        // Changing any one character to another valid one breaks the check.
         let mut bytes = code.clone().into_bytes();
         bytes[pos] = if bytes[pos] == b'1' { b'2' } else { b'1' };
         let altered = String::from_utf8(bytes).unwrap_or_default();
-        prop_assert!(credit_code::normalize_credit_code(&altered).is_err());
+        prop_assert_eq!(
+            credit_code::normalize_credit_code(&altered),
+            Err(credit_code::CreditCodeError::Check)
+        );
     }
 
     #[test]
     fn company_name_keys_ignore_region_legal_form_and_script(
-        core in prop::sample::select(vec!["星河互联", "字节跳动", "青禾", "恒通", "博瑞精密", "天府"]),
-        industry in prop::sample::select(vec!["科技", "贸易", "物流", "文化传媒", "软件"]),
-        city in prop::sample::select(vec!["北京", "上海", "深圳", "杭州", "成都"]),
-        form in prop::sample::select(vec!["有限公司", "有限责任公司", "股份有限公司"]),
-        style in 0u8..4
+        core in prop::sample::select(vec!["星河互联", "字节跳动", "青禾", "恒通", "博瑞精密", "天府", "乐享", "云帆"]),
+        industry in prop::sample::select(vec!["科技", "贸易", "物流", "文化传媒", "软件", "网络科技", "餐饮管理", "医疗器械"]),
+        city in prop::sample::select(vec!["北京", "上海", "深圳", "杭州", "成都", "沈阳", "广州"]),
+        form in prop::sample::select(vec!["有限公司", "有限责任公司", "股份有限公司", "集团有限公司"]),
+        style in 0u8..7
     ) {
         let canonical = format!("{city}{core}{industry}有限公司");
         let typed = match style {
             0 => format!("{core}（{city}）{industry}{form}"),
             1 => format!("{city}市{core}{industry}{form}"),
             2 => format!("{core}{industry}{form}"),
-            _ => format!("{city} {core} {industry}{form}"),
+            3 => format!("{city} {core} {industry}{form}"),
+            4 => format!("{core}{industry}{form}（{city}）"),
+            5 => format!("{core}{industry}{form}{city}分公司"),
+            _ => format!("中国{city}{core}{industry}{form}"),
         };
         let a = company_name::parse_company_name(&canonical);
         let b = company_name::parse_company_name(&typed);
         prop_assert_eq!(&a.key, &b.key, "{} vs {}", canonical, typed);
-        prop_assert_eq!(a.key, format!("{core}{industry}"));
+        prop_assert_eq!(&a.key, &format!("{core}{industry}"));
+        prop_assert_eq!(&a.core, core);
         if style != 2 {
-            prop_assert_eq!(a.region.map(|r| r.code), b.region.map(|r| r.code));
+            prop_assert_eq!(a.region.map(|r| r.code), b.region.map(|r| r.code), "{}", typed);
         }
+        // The key of a key is itself.
+        prop_assert_eq!(company_name::parse_company_name(&a.key).key, a.key);
+    }
+
+    #[test]
+    fn english_company_keys_ignore_case_punctuation_and_place(
+        core in prop::sample::select(vec!["xindi", "acme", "bytedance", "golden sun", "nova"]),
+        industry in prop::sample::select(vec!["", " software", " trading", " technology"]),
+        place in prop::sample::select(vec!["", "Shenyang ", "Beijing ", "Xi'an "]),
+        form in prop::sample::select(vec![" Co., Ltd.", " Ltd", " LLC", " Inc.", " Company Limited", " GmbH", ""]),
+        upper in any::<bool>()
+    ) {
+        let typed = format!("{place}{core}{industry}{form}");
+        let typed = if upper { typed.to_uppercase() } else { typed };
+        let n = company_name::parse_company_name(&typed);
+        prop_assert_eq!(n.key, format!("{core}{industry}"), "{}", typed);
+        prop_assert_eq!(n.core, core);
+        prop_assert_eq!(n.region.is_some(), !place.is_empty(), "{}", typed);
     }
 }

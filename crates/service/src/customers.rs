@@ -11,10 +11,11 @@ use leadguard_domain::keys::{KeyKind, MatchKey};
 use leadguard_domain::ownership::{check_cap, effective_cap};
 use leadguard_domain::user::{Role, User};
 use leadguard_matching::normalize::{credit_code, email, phone, text};
+use leadguard_matching::profile::PROFILE_VERSION;
 use leadguard_matching::{Profile, Verdict};
 use leadguard_store::{
-    Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, NewAuditEntry, NewCustomer,
-    StoreError,
+    Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, MatchData, NewAuditEntry,
+    NewCustomer, StoreError,
 };
 use serde::Deserialize;
 
@@ -89,6 +90,9 @@ pub struct CustomerPatch {
     pub size: Option<String>,
     pub source: Option<String>,
     pub contacts: Option<Vec<Contact>>,
+    pub postcode: Option<String>,
+    pub birth_date: Option<String>,
+    pub id_number: Option<String>,
 }
 
 impl CustomerPatch {
@@ -112,6 +116,9 @@ impl CustomerPatch {
             (&mut f.industry, self.industry),
             (&mut f.size, self.size),
             (&mut f.source, self.source),
+            (&mut f.postcode, self.postcode),
+            (&mut f.birth_date, self.birth_date),
+            (&mut f.id_number, self.id_number),
         ] {
             if let Some(v) = v {
                 *slot = Some(v);
@@ -167,7 +174,11 @@ impl Service {
         exclude: Option<Id>,
     ) -> Result<Vec<MatchView>> {
         let ids = exec
-            .candidate_ids(&profile.keys(), exclude, self.config.candidates_per_key)
+            .candidate_ids(
+                &profile.query_keys(),
+                exclude,
+                self.config.candidates_per_key,
+            )
             .await?;
         let candidates = exec.candidates(&ids).await?;
         let mut matches = Vec::new();
@@ -226,14 +237,14 @@ impl Service {
     /// saves it, owned by the actor (first come, first served), recorded in the audit log.
     pub async fn create_customer(&self, actor: &User, fields: CustomerFields) -> Result<Created> {
         let (fields, profile) = self.prepare(fields)?;
-        let keys = profile.keys();
+        let keys = profile.index_keys();
         let identities = profile.unique_keys();
         let profile_json =
             serde_json::to_string(&profile).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let name_search = profile.name.folded.clone();
 
         let mut tx = self.store.begin().await?;
-        tx.lock_keys(&keys).await?;
+        tx.lock_keys(&profile.lock_keys()).await?;
         tx.lock_user(actor.id).await?;
         let matches = self.find_matches(&mut tx.exec(), &profile, None).await?;
         let (duplicates, suspected): (Vec<_>, Vec<_>) = matches
@@ -257,10 +268,13 @@ impl Service {
             .exec()
             .insert_customer(&NewCustomer {
                 fields: &fields,
-                name_search: &name_search,
-                profile: &profile_json,
-                keys: &keys,
-                identities: &identities,
+                matching: MatchData {
+                    name_search: &name_search,
+                    profile: &profile_json,
+                    version: i64::from(PROFILE_VERSION),
+                    keys: &keys,
+                    identities: &identities,
+                },
                 created_by: actor.id,
                 owner_id: Some(actor.id),
                 now,
@@ -288,6 +302,7 @@ impl Service {
             })
             .await?;
         tx.commit().await?;
+        self.grew();
         tracing::info!(actor = %actor.username, customer_id = id, "customer created");
         let customer = self.get_customer(actor, id).await?;
         Ok(Created {
@@ -476,10 +491,10 @@ impl Service {
         let (customer, _) = self.customer_for_change(&mut tx.exec(), actor, id).await?;
         let old_profile = self.matcher.profile(&customer.fields).ok();
         let (fields, profile) = self.prepare(patch.apply(customer.fields.clone()))?;
-        let keys = profile.keys();
-        let mut lock: Vec<MatchKey> = keys.clone();
+        let keys = profile.index_keys();
+        let mut lock: Vec<MatchKey> = profile.lock_keys();
         if let Some(old) = &old_profile {
-            lock.extend(old.keys());
+            lock.extend(old.lock_keys());
         }
         tx.lock_keys(&lock).await?;
         let matches = self
@@ -506,10 +521,13 @@ impl Service {
             .update_customer(
                 id,
                 &fields,
-                &profile.name.folded,
-                &profile_json,
-                &keys,
-                &profile.unique_keys(),
+                &MatchData {
+                    name_search: &profile.name.folded,
+                    profile: &profile_json,
+                    version: i64::from(PROFILE_VERSION),
+                    keys: &keys,
+                    identities: &profile.unique_keys(),
+                },
                 self.now(),
             )
             .await;

@@ -7,10 +7,12 @@ pub mod demo;
 mod error;
 mod followups;
 mod ownership;
+mod reindex;
 mod users;
 pub mod views;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use leadguard_domain::Timestamp;
 use leadguard_domain::clock::{Clock, SystemClock};
@@ -23,6 +25,7 @@ pub use customers::{CustomerPatch, ListCustomers, Scope, Sort};
 pub use error::{Result, ServiceError};
 pub use followups::NewFollowUp;
 pub use ownership::{AuditQuery, ReleaseRequest, TransferRequest};
+pub use reindex::ReindexReport;
 pub use users::{NewUserRequest, UserUpdate};
 
 /// Settings of the use cases.
@@ -57,6 +60,8 @@ pub struct Service {
     matcher: Arc<dyn Matcher>,
     clock: Arc<dyn Clock>,
     config: Config,
+    /// Customers stored, as last counted (plus those created since): the matcher's prior.
+    population: Arc<AtomicU64>,
 }
 
 impl Service {
@@ -71,7 +76,23 @@ impl Service {
             matcher,
             clock,
             config,
+            population: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Counts the stored customers and tells the matcher (startup, and after bulk changes).
+    pub async fn refresh_population(&self) -> Result<u64> {
+        let mut conn = self.store.read().await?;
+        let n = conn.exec().count_customers().await?.max(0) as u64;
+        self.population.store(n, Ordering::Relaxed);
+        self.matcher.set_population(n);
+        Ok(n)
+    }
+
+    /// One more customer stored.
+    fn grew(&self) {
+        let n = self.population.fetch_add(1, Ordering::Relaxed) + 1;
+        self.matcher.set_population(n);
     }
 
     /// The default engine and the wall clock.

@@ -57,6 +57,11 @@ pub struct CustomerView {
     pub industry: Option<String>,
     pub size: Option<String>,
     pub source: Option<String>,
+    pub postcode: Option<String>,
+    /// People only; hidden unless `access` is `full`.
+    pub birth_date: Option<String>,
+    /// People only; hidden unless `access` is `full`.
+    pub id_number: Option<String>,
     pub contacts: Vec<Contact>,
     /// Who entered the customer first: the evidence for first-come ownership.
     pub created_by: OwnerView,
@@ -102,6 +107,9 @@ impl CustomerView {
             industry: f.industry,
             size: f.size,
             source: f.source,
+            postcode: f.postcode,
+            birth_date: if full { f.birth_date } else { None },
+            id_number: if full { f.id_number } else { None },
             contacts: if full { f.contacts } else { Vec::new() },
             created_by,
             created_at: c.created_at,

@@ -11,20 +11,37 @@ use crate::Result;
 use crate::error::StoreError;
 use crate::exec::{Exec, on_backend};
 
-/// A customer to insert, with what the matching engine derived from it.
-pub struct NewCustomer<'a> {
-    pub fields: &'a CustomerFields,
+/// What the matching engine derived from a customer, stored with it.
+pub struct MatchData<'a> {
     /// Folded name, for search.
     pub name_search: &'a str,
-    /// The engine's profile, serialized.
+    /// The engine's profile, serialized, and its version.
     pub profile: &'a str,
-    /// Blocking keys (candidate lookup).
+    pub version: i64,
+    /// Blocking keys this customer is found under.
     pub keys: &'a [MatchKey],
     /// Identifiers that belong to this customer only.
     pub identities: &'a [MatchKey],
+}
+
+/// A customer to insert.
+pub struct NewCustomer<'a> {
+    pub fields: &'a CustomerFields,
+    pub matching: MatchData<'a>,
     pub created_by: Id,
     pub owner_id: Option<Id>,
     pub now: Timestamp,
+}
+
+/// A customer's stored match profile, for batch scans.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredProfile {
+    pub id: Id,
+    pub name: String,
+    /// Owner's username; `None` in the pool.
+    pub owner: Option<String>,
+    /// The engine's profile (JSON).
+    pub profile: String,
 }
 
 /// Who owns a customer, as others may learn it.
@@ -118,6 +135,9 @@ struct CustomerRow {
     industry: Option<String>,
     size: Option<String>,
     source: Option<String>,
+    postcode: Option<String>,
+    birth_date: Option<String>,
+    id_number: Option<String>,
     created_by: i64,
     created_at: Timestamp,
     owner_id: Option<i64>,
@@ -129,7 +149,8 @@ struct CustomerRow {
 macro_rules! select_customer {
     () => {
         "SELECT c.id, c.kind, c.name, c.phones, c.emails, c.website, c.credit_code, c.address,
-                c.province, c.city, c.industry, c.size, c.source, c.created_by, c.created_at,
+                c.province, c.city, c.industry, c.size, c.source, c.postcode, c.birth_date,
+                c.id_number, c.created_by, c.created_at,
                 c.owner_id, c.owned_since, c.last_followup_at, c.updated_at
          FROM customers c "
     };
@@ -185,6 +206,9 @@ impl CustomerRow {
                 size: self.size,
                 source: self.source,
                 contacts,
+                postcode: self.postcode,
+                birth_date: self.birth_date,
+                id_number: self.id_number,
             },
             id: self.id,
             created_by: self.created_by,
@@ -203,17 +227,19 @@ impl Exec<'_> {
     /// caller's transaction must then be rolled back.
     pub async fn insert_customer(&mut self, n: &NewCustomer<'_>) -> Result<Id> {
         let f = n.fields;
+        let m = &n.matching;
         let owned_since = n.owner_id.map(|_| n.now);
         let id = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
             "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
                  address, province, city, industry, size, source, created_by, created_at, owner_id,
-                 owned_since, updated_at, profile)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                 owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                     $20, $21, $22, $23)
              RETURNING id",
         )
         .bind(f.kind.as_str())
         .bind(&f.name)
-        .bind(n.name_search)
+        .bind(m.name_search)
         .bind(to_json(&f.phones))
         .bind(to_json(&f.emails))
         .bind(f.website.as_deref())
@@ -229,36 +255,37 @@ impl Exec<'_> {
         .bind(n.owner_id)
         .bind(owned_since)
         .bind(n.now)
-        .bind(n.profile)
+        .bind(m.profile)
+        .bind(f.postcode.as_deref())
+        .bind(f.birth_date.as_deref())
+        .bind(f.id_number.as_deref())
+        .bind(m.version)
         .fetch_one(&mut **c)
         .await)?;
         self.insert_contacts(id, &f.contacts).await?;
-        self.insert_keys(id, n.keys).await?;
-        self.claim_identities(id, n.identities).await?;
+        self.insert_keys(id, m.keys).await?;
+        self.claim_identities(id, m.identities).await?;
         Ok(id)
     }
 
     /// Replaces a customer's fields (and everything derived from them).
-    #[allow(clippy::too_many_arguments)]
     pub async fn update_customer(
         &mut self,
         id: Id,
         f: &CustomerFields,
-        name_search: &str,
-        profile: &str,
-        keys: &[MatchKey],
-        identities: &[MatchKey],
+        m: &MatchData<'_>,
         now: Timestamp,
     ) -> Result<()> {
         let affected = on_backend!(self, c => sqlx::query(
             "UPDATE customers SET kind = $1, name = $2, name_search = $3, phones = $4, emails = $5,
                  website = $6, credit_code = $7, address = $8, province = $9, city = $10,
-                 industry = $11, size = $12, source = $13, profile = $14, updated_at = $15
-             WHERE id = $16",
+                 industry = $11, size = $12, source = $13, profile = $14, updated_at = $15,
+                 postcode = $16, birth_date = $17, id_number = $18, profile_version = $19
+             WHERE id = $20",
         )
         .bind(f.kind.as_str())
         .bind(&f.name)
-        .bind(name_search)
+        .bind(m.name_search)
         .bind(to_json(&f.phones))
         .bind(to_json(&f.emails))
         .bind(f.website.as_deref())
@@ -269,8 +296,12 @@ impl Exec<'_> {
         .bind(f.industry.as_deref())
         .bind(f.size.as_deref())
         .bind(f.source.as_deref())
-        .bind(profile)
+        .bind(m.profile)
         .bind(now)
+        .bind(f.postcode.as_deref())
+        .bind(f.birth_date.as_deref())
+        .bind(f.id_number.as_deref())
+        .bind(m.version)
         .bind(id)
         .execute(&mut **c)
         .await
@@ -280,13 +311,64 @@ impl Exec<'_> {
         }
         on_backend!(self, c => sqlx::query("DELETE FROM contacts WHERE customer_id = $1")
             .bind(id).execute(&mut **c).await.map(|_| ()))?;
+        self.delete_match_keys(id).await?;
+        self.insert_contacts(id, &f.contacts).await?;
+        self.insert_keys(id, m.keys).await?;
+        self.claim_identities(id, m.identities).await
+    }
+
+    async fn delete_match_keys(&mut self, id: Id) -> Result<()> {
         on_backend!(self, c => sqlx::query("DELETE FROM customer_keys WHERE customer_id = $1")
             .bind(id).execute(&mut **c).await.map(|_| ()))?;
         on_backend!(self, c => sqlx::query("DELETE FROM customer_identities WHERE customer_id = $1")
             .bind(id).execute(&mut **c).await.map(|_| ()))?;
-        self.insert_contacts(id, &f.contacts).await?;
-        self.insert_keys(id, keys).await?;
-        self.claim_identities(id, identities).await
+        Ok(())
+    }
+
+    /// Rebuilds what the engine derived from a customer (after the engine changed). Identities
+    /// another customer already holds are skipped and returned: those pairs are duplicates
+    /// entered under older rules, for a batch scan to report.
+    pub async fn replace_match_data(&mut self, id: Id, m: &MatchData<'_>) -> Result<Vec<MatchKey>> {
+        on_backend!(self, c => sqlx::query(
+            "UPDATE customers SET name_search = $1, profile = $2, profile_version = $3 WHERE id = $4",
+        )
+        .bind(m.name_search)
+        .bind(m.profile)
+        .bind(m.version)
+        .bind(id)
+        .execute(&mut **c)
+        .await
+        .map(|_| ()))?;
+        self.delete_match_keys(id).await?;
+        self.insert_keys(id, m.keys).await?;
+        let mut taken = Vec::new();
+        for k in m.identities {
+            match self.claim_identities(id, std::slice::from_ref(k)).await {
+                Ok(()) => {}
+                Err(StoreError::IdentityTaken { .. }) => taken.push(k.clone()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Customers whose stored profile is older than `version`, oldest id first.
+    pub async fn outdated_profiles(&mut self, version: i64, limit: i64) -> Result<Vec<Customer>> {
+        let rows = on_backend!(self, c => sqlx::query_as::<_, CustomerRow>(
+            concat!(select_customer!(), "WHERE c.profile_version < $1 ORDER BY c.id LIMIT $2"),
+        )
+        .bind(version)
+        .bind(limit)
+        .fetch_all(&mut **c)
+        .await)?;
+        let ids: Vec<Id> = rows.iter().map(|r| r.id).collect();
+        let mut contacts = self.contacts_of(&ids).await?;
+        rows.into_iter()
+            .map(|r| {
+                let cs = contacts.remove(&r.id).unwrap_or_default();
+                r.into_customer(cs)
+            })
+            .collect()
     }
 
     async fn insert_contacts(&mut self, customer_id: Id, contacts: &[Contact]) -> Result<()> {
@@ -522,6 +604,20 @@ impl Exec<'_> {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((customers, total))
+    }
+
+    /// Stored profiles with their customer's name and owner, by id, `limit` at a time after
+    /// `after_id`: for scanning the whole customer base.
+    pub async fn match_profiles(&mut self, after_id: Id, limit: i64) -> Result<Vec<StoredProfile>> {
+        Ok(on_backend!(self, c => sqlx::query_as::<_, StoredProfile>(
+            "SELECT c.id, c.name, u.username AS owner, c.profile
+             FROM customers c LEFT JOIN users u ON u.id = c.owner_id
+             WHERE c.id > $1 ORDER BY c.id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&mut **c)
+        .await)?)
     }
 
     pub async fn count_customers(&mut self) -> Result<i64> {

@@ -24,7 +24,8 @@ mod users;
 pub use audit::{AuditFilter, NewAuditEntry};
 pub use connect::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use customers::{
-    Candidate, CustomerQuery, CustomerScope, CustomerSort, NewCustomer, OwnerInfo,
+    Candidate, CustomerQuery, CustomerScope, CustomerSort, MatchData, NewCustomer, OwnerInfo,
+    StoredProfile,
 };
 pub use error::StoreError;
 pub use exec::{Conn, Exec, WriteTx};

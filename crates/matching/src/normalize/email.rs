@@ -1,12 +1,15 @@
-//! E-mail addresses: lower-cased, validated, with the registrable domain and whether it is a
-//! free-mail provider (qq.com, 163.com, gmail.com…), which says nothing about the company.
+//! E-mail addresses: lower-cased and validated, with the registrable domain and whether it is
+//! a free-mail provider (qq.com, 163.com, gmail.com…), which says nothing about the company.
 
-use unicode_normalization::UnicodeNormalization;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
-use super::website::registrable_domain;
+use super::text;
+use super::website::{canonical_host, registrable_domain};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
+    /// `local@domain`, lower case, domain in punycode.
     pub address: String,
     pub domain: String,
     pub registrable_domain: Option<String>,
@@ -17,15 +20,16 @@ pub struct Email {
 #[error("邮箱地址 “{0}” 无效 / not a valid e-mail address: {0}")]
 pub struct EmailError(pub String);
 
-/// Free-mail providers: an address there is a person's, not evidence of their company.
+/// Free-mail domains: an address there is a person's, not evidence of their company.
+/// Subdomains count too (vip.qq.com, vip.163.com, vip.sina.com).
 const FREE_MAIL: &[&str] = &[
+    // Chinese providers.
     "qq.com",
     "foxmail.com",
     "163.com",
     "126.com",
     "yeah.net",
     "188.com",
-    "netease.com",
     "sina.com",
     "sina.cn",
     "sohu.com",
@@ -33,42 +37,54 @@ const FREE_MAIL: &[&str] = &[
     "139.com",
     "189.cn",
     "wo.cn",
+    "wo.com.cn",
     "21cn.com",
     "tom.com",
+    "263.net",
+    // International.
     "gmail.com",
     "googlemail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "live.cn",
     "msn.com",
-    "yahoo.com",
-    "yahoo.com.cn",
-    "yahoo.cn",
+    "ymail.com",
+    "rocketmail.com",
     "icloud.com",
     "me.com",
     "mac.com",
     "protonmail.com",
     "proton.me",
-    "aol.com",
+    "pm.me",
+    "tutanota.com",
+    "mail.com",
     "mail.ru",
-    "yandex.ru",
-    "yandex.com",
-    "gmx.com",
-    "gmx.de",
-    "gmx.net",
+    "inbox.ru",
+    "list.ru",
+    "bk.ru",
+    "ya.ru",
     "web.de",
+    "t-online.de",
     "zoho.com",
-    "263.net",
+    "zohomail.com",
+    "naver.com",
+    "daum.net",
+    "hanmail.net",
 ];
 
-/// Is this (registrable) domain a free-mail provider?
+/// Providers whose free mail runs under many country domains: yahoo.co.jp, hotmail.fr,
+/// gmx.de, live.cn… (the label before the public suffix).
+const FREE_MAIL_BRANDS: &[&str] = &[
+    "yahoo", "hotmail", "outlook", "live", "aol", "gmx", "yandex",
+];
+
+static FREE_MAIL_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| FREE_MAIL.iter().copied().collect());
+
+/// Is this domain (or the registrable domain it lies under) a free-mail provider?
 pub fn is_free_mail_domain(domain: &str) -> bool {
-    let d = domain.trim_end_matches('.').to_ascii_lowercase();
-    let reg = registrable_domain(&d).unwrap_or_else(|| d.clone());
-    FREE_MAIL.contains(&d.as_str())
-        || FREE_MAIL.contains(&reg.as_str())
-        || reg.starts_with("yahoo.")
+    let Some(reg) = registrable_domain(domain) else {
+        return false;
+    };
+    let brand = reg.split('.').next().unwrap_or_default();
+    FREE_MAIL_SET.contains(reg.as_str()) || FREE_MAIL_BRANDS.contains(&brand)
 }
 
 fn local_part_ok(local: &str) -> bool {
@@ -84,22 +100,41 @@ fn local_part_ok(local: &str) -> bool {
         })
 }
 
+/// The address itself from what was pasted: "mailto:a@b.com?subject=…", "<a@b.com>",
+/// "张三 <a@b.com>".
+fn bare_address(s: &str) -> &str {
+    let s = s.trim();
+    let s = match (s.rfind('<'), s.ends_with('>')) {
+        (Some(open), true) => &s[open + 1..s.len() - 1],
+        _ => s,
+    };
+    let s = s.trim();
+    match s.strip_prefix("mailto:") {
+        Some(rest) => rest.split('?').next().unwrap_or_default().trim(),
+        None => s,
+    }
+}
+
+/// Normalizes an address as pasted (case, full-width characters, "mailto:", "张三 <…>", IDN
+/// domains) and says whether it is free mail.
+///
+/// # Errors
+///
+/// [`EmailError`] when it is not one address with a valid local part and a domain name with a
+/// dot (IP-address domains are refused).
 pub fn normalize_email(raw: &str) -> Result<Email, EmailError> {
     let err = || EmailError(raw.trim().to_string());
-    let s: String = raw.nfkc().collect::<String>().trim().to_lowercase();
-    let s = s.strip_prefix("mailto:").unwrap_or(&s);
-    let s = s.trim_start_matches('<').trim_end_matches('>').trim();
-    let (local, domain) = s.rsplit_once('@').ok_or_else(err)?;
-    if !local_part_ok(local) || local.contains('@') {
+    let lower = text::nfkc(raw).to_lowercase();
+    let s = bare_address(&lower);
+    let (local, domain) = s.split_once('@').ok_or_else(err)?;
+    if !local_part_ok(local) || domain.contains('@') {
         return Err(err());
     }
-    let domain = match url::Host::parse(domain.trim_end_matches('.')) {
-        Ok(url::Host::Domain(d)) if d.contains('.') && !d.starts_with('.') => d,
-        _ => return Err(err()),
-    };
-    if !domain.split('.').all(|l| {
-        !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    }) {
+    // The ideographic full stop, typed for a dot, survives NFKC.
+    let domain = canonical_host(&domain.replace('。', ".")).ok_or_else(err)?;
+    // A top-level domain is letters (or punycode), never digits alone.
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    if !domain.contains('.') || tld.len() < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err());
     }
     let registrable = registrable_domain(&domain);
@@ -119,23 +154,65 @@ mod tests {
     fn normalizes_and_classifies() {
         let e = normalize_email("  Sales@XingHe.com.CN ").unwrap();
         assert_eq!(e.address, "sales@xinghe.com.cn");
+        assert_eq!(e.domain, "xinghe.com.cn");
         assert_eq!(e.registrable_domain.as_deref(), Some("xinghe.com.cn"));
         assert!(!e.free_mail);
-        let e = normalize_email("mailto:<zhang.san@mail.xinghe.com>").unwrap();
-        assert_eq!(e.registrable_domain.as_deref(), Some("xinghe.com"));
-        assert!(normalize_email("12345@qq.com").unwrap().free_mail);
-        assert!(normalize_email("a@vip.163.com").unwrap().free_mail);
-        assert!(normalize_email("someone@yahoo.co.jp").unwrap().free_mail);
+        for raw in [
+            "mailto:<zhang.san@mail.xinghe.com>",
+            "MAILTO:zhang.san@mail.xinghe.com?subject=hi",
+            "张三 <Zhang.San@mail.xinghe.com>",
+            "<zhang.san@mail.xinghe.com>",
+            "zhang.san＠mail。xinghe。com",
+        ] {
+            let e = normalize_email(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(e.address, "zhang.san@mail.xinghe.com", "{raw}");
+            assert_eq!(e.registrable_domain.as_deref(), Some("xinghe.com"));
+        }
         assert_eq!(
             normalize_email("ＡＢＣ＠ｅｘａｍｐｌｅ．ｃｏｍ")
                 .unwrap()
                 .address,
             "abc@example.com"
         );
+        let e = normalize_email("info@例子.中国").unwrap();
+        assert_eq!(e.domain, "xn--fsqu00a.xn--fiqs8s");
+        assert_eq!(e.address, "info@xn--fsqu00a.xn--fiqs8s");
+        // Unknown suffix: a valid address, but no registrable domain to compare.
         assert_eq!(
-            normalize_email("info@例子.中国").unwrap().domain,
-            "xn--fsqu00a.xn--fiqs8s"
+            normalize_email("a@host.internal")
+                .unwrap()
+                .registrable_domain,
+            None
         );
+    }
+
+    #[test]
+    fn free_mail() {
+        for raw in [
+            "12345@qq.com",
+            "a@vip.qq.com",
+            "a@foxmail.com",
+            "a@vip.163.com",
+            "a@126.com",
+            "a@vip.sina.com",
+            "a@gmail.com",
+            "a@hotmail.com",
+            "a@hotmail.co.uk",
+            "a@outlook.com",
+            "someone@yahoo.co.jp",
+            "a@yahoo.com.cn",
+            "a@gmx.de",
+            "a@gmx.net",
+            "a@yandex.ru",
+            "a@proton.me",
+        ] {
+            assert!(normalize_email(raw).unwrap().free_mail, "{raw}");
+        }
+        for domain in ["xinghe.com", "qq.com.example.org", "mail.xinghe.com.cn"] {
+            assert!(!is_free_mail_domain(domain), "{domain}");
+        }
+        assert!(is_free_mail_domain("QQ.COM."));
+        assert!(is_free_mail_domain("vip.163.com"));
     }
 
     #[test]
@@ -145,13 +222,27 @@ mod tests {
             "abc",
             "a@b",
             "@x.com",
+            "a@",
             "a@@x.com",
+            "a@b@x.com",
+            ".a@x.com",
+            "a.@x.com",
             "a..b@x.com",
             "a b@x.com",
-            "a@-x..com",
+            "a@-x.com",
+            "a@x-.com",
+            "a@x..com",
             "a@1.2.3.4",
+            "a@x.1",
+            "a@[127.0.0.1]",
+            "a@x_y .com",
+            "张三",
         ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            normalize_email(" abc ").unwrap_err().to_string(),
+            "邮箱地址 “abc” 无效 / not a valid e-mail address: abc"
+        );
     }
 }

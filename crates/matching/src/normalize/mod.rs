@@ -3,7 +3,10 @@
 
 pub mod company_name;
 pub mod credit_code;
+pub mod date;
 pub mod email;
+pub mod id_number;
+pub mod person;
 pub mod phone;
 pub mod regions;
 pub mod text;

@@ -1,26 +1,33 @@
 //! Phone numbers as reps type them — "138 0013 8000", "+86 (10) 6234-5678 转 801",
 //! "0086-138…", "13800138000 / 010-88886666" — to E.164 with the extension split off.
-//! Validation and formatting come from libphonenumber's metadata (the `phonenumber` crate);
-//! this module only cleans, splits and classifies.
+//!
+//! Validity comes from libphonenumber's metadata (the `phonenumber` crate). Chinese numbers, by
+//! far the most common, are checked against the CN patterns compiled once here: the crate's
+//! own parser takes a global lock and recompiles from a 100-entry regex cache, which costs
+//! microseconds a number and serializes parallel imports. Foreign numbers (written with + or
+//! 00 and a country code) go through the crate's parser.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use phonenumber::country::Id as Country;
-use phonenumber::{Mode, PhoneNumber};
-use unicode_normalization::UnicodeNormalization;
+use phonenumber::metadata::DATABASE;
+use phonenumber::{Mode, PhoneNumber, Type};
+use regex::{Regex, RegexBuilder};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use super::text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PhoneKind {
     /// Chinese mobile (1[3-9]…, 11 digits).
     Mobile,
-    /// Fixed line with area code.
+    /// Chinese fixed line with area code.
     Landline,
     /// 400 numbers: shared-cost, used by many companies' call centres.
     SharedCost,
     /// 800 numbers: toll-free.
     TollFree,
-    /// Anything else that libphonenumber accepts (foreign numbers, VoIP, …).
+    /// Anything else that libphonenumber accepts (foreign numbers, Chinese VoIP, …).
     Other,
 }
 
@@ -28,6 +35,7 @@ pub enum PhoneKind {
 pub struct Phone {
     /// E.164, e.g. `+8613800138000`.
     pub e164: String,
+    /// Digits only, e.g. `801`.
     pub extension: Option<String>,
     pub kind: PhoneKind,
     /// City of a Chinese landline's area code, e.g. `北京市`.
@@ -51,221 +59,438 @@ pub enum PhoneError {
     Invalid(String),
 }
 
+impl PhoneError {
+    /// The piece of the input that is not a number.
+    pub fn input(&self) -> &str {
+        match self {
+            PhoneError::MissingAreaCode(s) | PhoneError::Invalid(s) => s,
+        }
+    }
+}
+
+/// Longest digit string worth trying: 00 + country code + 15-digit E.164 maximum.
+const MAX_DIGITS: usize = 17;
+/// Longest extension accepted.
+const MAX_EXTENSION: usize = 6;
+
 static AREA_CODES: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
     include_str!("../../data/area_codes.tsv")
         .lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t'))
         .fold(HashMap::new(), |mut m, (code, city)| {
-            m.entry(code).or_insert(city);
+            m.entry(code.trim()).or_insert(city.trim());
             m
         })
 });
 
-/// Words that introduce an extension, longest first.
+/// One libphonenumber number pattern, anchored at both ends.
+struct Pattern {
+    re: Regex,
+    lengths: Vec<u16>,
+}
+
+impl Pattern {
+    fn matches(&self, nsn: &str) -> bool {
+        let n = u16::try_from(nsn.len()).unwrap_or(u16::MAX);
+        (self.lengths.is_empty() || self.lengths.contains(&n)) && self.re.is_match(nsn)
+    }
+}
+
+/// libphonenumber's CN metadata: the general pattern and the patterns of each kind, in the
+/// order libphonenumber classifies (special services before fixed lines and mobiles).
+struct CnPlan {
+    general: Pattern,
+    kinds: Vec<(PhoneKind, Pattern)>,
+}
+
+static CN: LazyLock<CnPlan> = LazyLock::new(|| {
+    let meta = DATABASE
+        .by_id("CN")
+        .expect("libphonenumber metadata has CN");
+    let pattern = |t: Type| {
+        meta.descriptors().get(t).map(|d| Pattern {
+            // The metadata patterns are written to be compiled ignoring whitespace.
+            re: RegexBuilder::new(&format!("^(?:{})$", d.national_number().as_str()))
+                .ignore_whitespace(true)
+                .build()
+                .expect("libphonenumber CN pattern compiles"),
+            lengths: d.possible_length().to_vec(),
+        })
+    };
+    let kinds = [
+        (Type::PremiumRate, PhoneKind::Other),
+        (Type::TollFree, PhoneKind::TollFree),
+        (Type::SharedCost, PhoneKind::SharedCost),
+        (Type::Voip, PhoneKind::Other),
+        (Type::PersonalNumber, PhoneKind::Other),
+        (Type::Pager, PhoneKind::Other),
+        (Type::Uan, PhoneKind::Other),
+        (Type::Voicemail, PhoneKind::Other),
+        (Type::FixedLine, PhoneKind::Landline),
+        (Type::Mobile, PhoneKind::Mobile),
+    ];
+    CnPlan {
+        general: pattern(Type::Unknown).expect("CN metadata has a general pattern"),
+        kinds: kinds
+            .into_iter()
+            .filter_map(|(t, k)| pattern(t).map(|p| (k, p)))
+            .collect(),
+    }
+});
+
+/// Kind of a Chinese national significant number (no trunk 0), or `None` if it is not valid.
+fn cn_kind(nsn: &str) -> Option<PhoneKind> {
+    if is_cn_mobile(nsn) {
+        return Some(PhoneKind::Mobile);
+    }
+    let plan = &*CN;
+    if !plan.general.matches(nsn) {
+        return None;
+    }
+    plan.kinds
+        .iter()
+        .find(|(_, p)| p.matches(nsn))
+        .map(|(k, _)| *k)
+}
+
+/// 1[3-9] and nine digits. Mobiles skip the metadata: the shape is the whole rule, and a
+/// newly opened prefix must not be refused because the metadata is older than the number.
+fn is_cn_mobile(nsn: &str) -> bool {
+    let b = nsn.as_bytes();
+    b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit)
+}
+
+/// A number found: E.164 and kind.
+struct Number {
+    e164: String,
+    kind: PhoneKind,
+}
+
+/// A Chinese number. `international`: it came after +86/0086/86, where the area code has no
+/// trunk 0 (but people often write one anyway: +86 010 …). Domestically, a landline must be
+/// dialled with its trunk 0 ("2162345678" is not Shanghai), and without one only mobiles and
+/// the ten-digit 400/800 numbers are complete: seven or eight digits are a local number whose
+/// area code is missing, even where the metadata knows a city-wide service of that shape.
+fn cn_number(digits: &str, international: bool) -> Option<Number> {
+    let (nsn, trunk) = match digits.strip_prefix('0') {
+        Some(rest) => (rest, true),
+        None => (digits, false),
+    };
+    let kind = cn_kind(nsn)?;
+    let complete = match kind {
+        PhoneKind::Mobile => true,
+        PhoneKind::Landline => trunk,
+        _ => trunk || nsn.len() >= 10,
+    };
+    (international || complete).then(|| Number {
+        e164: format!("+86{nsn}"),
+        kind,
+    })
+}
+
+/// A number in international form, country code first.
+fn international(digits: &str) -> Option<Number> {
+    if let Some(national) = digits.strip_prefix("86") {
+        return cn_number(national, true);
+    }
+    if !(7..=15).contains(&digits.len()) {
+        return None;
+    }
+    phonenumber::parse(None, format!("+{digits}"))
+        .ok()
+        .filter(PhoneNumber::is_valid)
+        .map(|n| Number {
+            e164: n.format().mode(Mode::E164).to_string(),
+            kind: PhoneKind::Other,
+        })
+}
+
+/// Reads a digit string as one number, trying the prefixes people use.
+fn candidate(digits: &str, plus: bool) -> Option<Number> {
+    if plus {
+        return international(digits);
+    }
+    if let Some(intl) = digits.strip_prefix("00") {
+        return international(intl);
+    }
+    // No Chinese number starts with 86: that is the country code without its "+".
+    if let Some(national) = digits.strip_prefix("86")
+        && national.len() >= 9
+        && let Some(n) = cn_number(national, true)
+    {
+        return Some(n);
+    }
+    if digits.len() < 7 {
+        return None;
+    }
+    cn_number(digits, false)
+}
+
+fn phone(n: Number) -> Phone {
+    let area_city = (n.kind == PhoneKind::Landline)
+        .then(|| n.e164.strip_prefix("+86"))
+        .flatten()
+        .and_then(|nsn| {
+            // 010 and 02x have two-digit area codes, all others three.
+            let len = if nsn.starts_with(['1', '2']) { 2 } else { 3 };
+            let code = format!("0{}", nsn.get(..len)?);
+            AREA_CODES.get(code.as_str()).map(|c| (*c).to_string())
+        });
+    Phone {
+        e164: n.e164,
+        extension: None,
+        kind: n.kind,
+        area_city,
+    }
+}
+
+/// Parses every phone number in a field ("13800138000 / 010-88886666转801"), each to E.164 with
+/// its extension, kind and (for a Chinese landline) the area code's city; duplicates once.
+///
+/// # Errors
+///
+/// An empty field is no number, not an error. Any piece that is not a number is an error
+/// naming that piece: [`PhoneError::MissingAreaCode`] for a seven- or eight-digit local
+/// number, [`PhoneError::Invalid`] for anything else.
+pub fn parse_phones(raw: &str) -> Result<Vec<Phone>, PhoneError> {
+    let text = text::nfkc(raw).to_lowercase();
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return Err(PhoneError::Invalid(raw.trim().to_string()));
+    }
+    let mut out: Vec<Phone> = Vec::new();
+    for segment in split_numbers(&text) {
+        // "010-88886666 转 801/802", "010-88886666/801": a lone short group after a fixed line
+        // is its extension (the first one given is kept).
+        if let Some(last) = out.last_mut()
+            && matches!(
+                last.kind,
+                PhoneKind::Landline | PhoneKind::SharedCost | PhoneKind::TollFree
+            )
+            && let Some(ext) = bare_extension(segment)
+        {
+            last.extension.get_or_insert(ext);
+            continue;
+        }
+        let mut found = Vec::new();
+        parse_segment(segment, &mut found)?;
+        for p in found {
+            match out.iter_mut().find(|q| q.e164 == p.e164) {
+                Some(q) => {
+                    if q.extension.is_none() {
+                        q.extension = p.extension;
+                    }
+                }
+                None => out.push(p),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits on the separators people put between numbers (never inside one). Words between
+/// numbers ("or", "手机") need no splitting: digit groups only join across separators.
+fn split_numbers(text: &str) -> impl Iterator<Item = &str> {
+    text.split([
+        ',', ';', '、', '|', '/', '\\', '\n', '\r', '\t', '，', '；', '或', '及',
+    ])
+    .map(str::trim)
+    .filter(|s| s.bytes().any(|b| b.is_ascii_digit()))
+}
+
+/// The digits of a segment that is one short group, possibly with a marker: "802", "转802".
+fn bare_extension(segment: &str) -> Option<String> {
+    let digits = segment
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .trim_end_matches(|c: char| !c.is_ascii_digit());
+    (digits.len() <= MAX_EXTENSION && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.to_string())
+}
+
+/// Words that introduce an extension.
 const EXTENSION_MARKERS: &[&str] = &[
     "转分机",
     "分机号",
     "分机",
     "转",
+    "extension",
     "ext.",
     "ext",
     "x",
     "#",
-    "-ext",
 ];
 
-/// Parses every phone number in a field. An empty field is no number, not an error.
-pub fn parse_phones(raw: &str) -> Result<Vec<Phone>, PhoneError> {
-    let text: String = raw.nfkc().collect::<String>().to_lowercase();
-    if !text.trim().is_empty() && !text.chars().any(|c| c.is_ascii_digit()) {
-        return Err(PhoneError::Invalid(raw.trim().to_string()));
+/// An extension marker followed by its digits: (number part, extension, what follows).
+fn split_extension(segment: &str) -> Option<(&str, String, &str)> {
+    // Every marker holds one of these: most segments have none and skip the searches.
+    if !segment.contains(['转', '分', 'x', '#']) {
+        return None;
     }
-    let mut out: Vec<Phone> = Vec::new();
-    for segment in split_numbers(&text) {
-        for p in parse_segment(segment)? {
-            if !out.iter().any(|q| q.e164 == p.e164) {
-                out.push(p);
-            }
-        }
-    }
-    Ok(out)
+    let (pos, marker) = EXTENSION_MARKERS
+        .iter()
+        .filter_map(|m| {
+            segment.match_indices(m).find(|&(pos, _)| {
+                // The marker must follow a number ("6234x12", not "fax").
+                segment[..pos]
+                    .trim_end()
+                    .ends_with(|c: char| c.is_ascii_digit() || c == ')')
+            })
+        })
+        .min_by_key(|&(pos, m)| (pos, usize::MAX - m.len()))?;
+    let after = segment[pos + marker.len()..]
+        .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '.' | '-' | '：'));
+    let len = after.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=MAX_EXTENSION)
+        .contains(&len)
+        .then(|| (&segment[..pos], after[..len].to_string(), &after[len..]))
 }
 
-/// Splits on the separators people put between numbers (never inside one).
-fn split_numbers(text: &str) -> impl Iterator<Item = &str> {
-    text.split([',', ';', '、', '|', '/', '\n', '\r', '\t', '，', '；'])
-        .flat_map(|s| s.split("或"))
-        .flat_map(|s| s.split(" or "))
-        .map(str::trim)
-        .filter(|s| s.chars().any(|c| c.is_ascii_digit()))
+/// A run of digits in a segment.
+struct Token<'a> {
+    digits: &'a str,
+    /// Byte offset of the token (its "+" included) in the segment.
+    start: usize,
+    /// Written with a leading "+".
+    plus: bool,
+    /// Only separators (space - . parentheses) since the previous token: it may continue
+    /// the same number.
+    joined: bool,
 }
 
-/// Splits an explicit extension marker off: ("010-88886666", Some("801")).
-fn split_extension(segment: &str) -> (&str, Option<String>) {
-    for m in EXTENSION_MARKERS {
-        if let Some(pos) = segment.find(m) {
-            let (main, rest) = (&segment[..pos], &segment[pos + m.len()..]);
-            // "x" only counts between digits ("6234x12"), not in words.
-            if main.chars().any(|c| c.is_ascii_digit()) {
-                let ext: String = rest.chars().filter(char::is_ascii_digit).collect();
-                if !ext.is_empty() && ext.len() <= 6 {
-                    return (main, Some(ext));
-                }
-            }
-        }
-    }
-    (segment, None)
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')' | '_' | '~' | '—' | '–')
 }
 
-/// Digit groups of a segment; a `+` sticks to the group after it.
-fn tokens(s: &str) -> Vec<String> {
+fn tokens(s: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() || (c == '+' && cur.is_empty()) {
-            cur.push(c);
-        } else if !cur.is_empty() && cur != "+" {
-            out.push(std::mem::take(&mut cur));
-        } else if c != '+' {
-            cur.clear();
+    let mut joined = false;
+    let mut plus_at = None;
+    let mut i = 0;
+    let bytes = s.as_bytes();
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_digit() {
+            let end = bytes[i..]
+                .iter()
+                .position(|b| !b.is_ascii_digit())
+                .map_or(bytes.len(), |n| i + n);
+            out.push(Token {
+                digits: &s[i..end],
+                start: plus_at.unwrap_or(i),
+                plus: plus_at.is_some(),
+                joined: joined && plus_at.is_none(),
+            });
+            plus_at = None;
+            joined = true;
+            i = end;
+            continue;
         }
-    }
-    if !cur.is_empty() && cur != "+" {
-        out.push(cur);
+        let c = s[i..].chars().next().unwrap_or(' ');
+        if c == '+' {
+            plus_at = Some(i);
+        } else if !is_separator(c) {
+            joined = false;
+            plus_at = None;
+        }
+        i += c.len_utf8();
     }
     out
 }
 
-fn parse_segment(segment: &str) -> Result<Vec<Phone>, PhoneError> {
-    let (main, extension) = split_extension(segment);
-    let toks = tokens(main);
-    let mut out = Vec::new();
+fn parse_segment(segment: &str, out: &mut Vec<Phone>) -> Result<(), PhoneError> {
+    let (main, extension, after) = match split_extension(segment) {
+        Some((main, ext, after)) => (main, Some(ext), after),
+        None => (segment, None, ""),
+    };
+    // "+44 (0)20 …": the optional trunk 0 of the international form.
+    let main: Cow<'_, str> = if main.as_bytes().windows(3).any(|w| w == b"(0)") {
+        Cow::Owned(main.replace("(0)", " "))
+    } else {
+        Cow::Borrowed(main)
+    };
+    let toks = tokens(&main);
+    let first_new = out.len();
     let mut i = 0;
     while i < toks.len() {
-        // The longest run of groups from here that is one valid number.
-        let mut best: Option<(usize, PhoneNumber)> = None;
-        let mut digits = String::new();
-        let plus = toks[i].starts_with('+');
-        for (j, t) in toks.iter().enumerate().skip(i) {
-            if j > i && t.starts_with('+') {
+        // The tokens that may continue the number starting at i.
+        let mut run = String::new();
+        let mut ends = Vec::new();
+        for (k, t) in toks[i..].iter().enumerate() {
+            if (k > 0 && (t.plus || !t.joined)) || run.len() + t.digits.len() > MAX_DIGITS {
                 break;
             }
-            digits.push_str(t.trim_start_matches('+'));
-            if digits.len() > 17 {
-                break;
-            }
-            if let Some(n) = candidate(&digits, plus) {
-                best = Some((j + 1, n));
-            }
+            run.push_str(t.digits);
+            ends.push(run.len());
         }
-        match best {
-            Some((end, number)) => {
-                out.push(phone(&number, None));
-                i = end;
+        let plus = toks[i].plus;
+        // The longest run of tokens that is one number…
+        let mut found = ends
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(k, &len)| candidate(&run[..len], plus).map(|n| (k, n)));
+        // …unless it ends in a short group that the landline before it is complete without:
+        // "0571-8765432-1" is 0571-8765432 extension 1.
+        if let Some((k, n)) = &found
+            && *k > 0
+            && n.kind == PhoneKind::Landline
+            && ends[*k] - ends[*k - 1] <= 4
+            && let Some(shorter) = candidate(&run[..ends[*k - 1]], plus)
+            && shorter.kind == PhoneKind::Landline
+        {
+            found = Some((*k - 1, shorter));
+        }
+        match found {
+            Some((k, n)) => {
+                out.push(phone(n));
+                i += k + 1;
             }
             None => {
-                // Short groups right after a landline are its extension ("0755-8888 6666-801").
-                let rest: String = toks[i..].concat();
-                if let Some(last) = out.last_mut()
-                    && last.kind == PhoneKind::Landline
+                // A short group right after a fixed line is its extension: "0755-8888 6666-801".
+                let rest = &toks[i..];
+                let ext_len: usize = rest.iter().map(|t| t.digits.len()).sum();
+                if out.len() > first_new
+                    && let Some(last) = out.last_mut()
+                    && last.kind != PhoneKind::Mobile
                     && last.extension.is_none()
-                    && (1..=6).contains(&rest.len())
-                    && !rest.starts_with('+')
+                    && extension.is_none()
+                    && rest.iter().all(|t| t.joined && !t.plus)
+                    && ext_len <= MAX_EXTENSION
                 {
-                    last.extension = Some(rest);
+                    last.extension = Some(rest.iter().map(|t| t.digits).collect());
                     break;
                 }
-                let all: String = toks[i..].concat();
-                let d = all.trim_start_matches('+');
+                let piece = main[toks[i].start..].trim();
+                let digits: String = rest.iter().map(|t| t.digits).collect();
                 return Err(
-                    if (7..=8).contains(&d.len())
-                        && !d.starts_with(['0', '1'])
-                        && !all.starts_with('+')
+                    if (7..=8).contains(&digits.len())
+                        && !digits.starts_with(['0', '1'])
+                        && !toks[i].plus
                     {
-                        PhoneError::MissingAreaCode(segment.trim().to_string())
+                        PhoneError::MissingAreaCode(piece.to_string())
                     } else {
-                        PhoneError::Invalid(segment.trim().to_string())
+                        PhoneError::Invalid(piece.to_string())
                     },
                 );
             }
         }
     }
-    if let (Some(ext), Some(last)) = (extension, out.last_mut()) {
-        last.extension = Some(ext);
-    }
-    Ok(out)
-}
-
-fn valid(country: Option<Country>, s: &str) -> Option<PhoneNumber> {
-    phonenumber::parse(country, s)
-        .ok()
-        .filter(PhoneNumber::is_valid)
-}
-
-/// Reads a digit string as one number, trying the prefixes people use.
-fn candidate(digits: &str, plus: bool) -> Option<PhoneNumber> {
-    let n = digits.len();
-    if !((7..=15).contains(&n) || plus || digits.starts_with("00")) {
-        return None;
-    }
-    if plus {
-        return valid(None, &format!("+{digits}"));
-    }
-    if let Some(intl) = digits.strip_prefix("00") {
-        return valid(None, &format!("+{intl}"));
-    }
-    // A Chinese national number never starts with 86: that is the country code without "+".
-    if let Some(national) = digits.strip_prefix("86")
-        && (10..=12).contains(&national.len())
-        && let Some(p) = national_cn(national)
-    {
-        return Some(p);
-    }
-    national_cn(digits)
-}
-
-fn national_cn(digits: &str) -> Option<PhoneNumber> {
-    let n = digits.len();
-    // Mobile with a stray trunk 0: 013800138000.
-    if n == 12
-        && digits.starts_with("01")
-        && digits.as_bytes()[2] >= b'3'
-        && let Some(p) = valid(Some(Country::CN), &digits[1..])
-    {
-        return Some(p);
-    }
-    // A local landline number needs its area code; 7–8 digits without one are not a number.
-    if n <= 8 && !digits.starts_with(['0', '1', '4', '8', '9']) {
-        return None;
-    }
-    valid(Some(Country::CN), digits)
-}
-
-fn phone(number: &PhoneNumber, extension: Option<String>) -> Phone {
-    let e164 = number.format().mode(Mode::E164).to_string();
-    let (kind, area_city) = match e164.strip_prefix("+86") {
-        Some(nat) if nat.starts_with('1') && nat.len() == 11 && nat.as_bytes()[1] >= b'3' => {
-            (PhoneKind::Mobile, None)
+    if let Some(ext) = extension {
+        match out.get_mut(first_new..).and_then(<[Phone]>::last_mut) {
+            Some(last) => last.extension = Some(ext),
+            None => return Err(PhoneError::Invalid(segment.trim().to_string())),
         }
-        Some(nat) if nat.starts_with("400") => (PhoneKind::SharedCost, None),
-        Some(nat) if nat.starts_with("800") => (PhoneKind::TollFree, None),
-        Some(nat) => {
-            let area_len = if nat.starts_with(['1', '2']) { 2 } else { 3 };
-            let code = format!("0{}", &nat[..area_len.min(nat.len())]);
-            (
-                PhoneKind::Landline,
-                AREA_CODES.get(code.as_str()).map(|c| c.to_string()),
-            )
-        }
-        None => (PhoneKind::Other, None),
-    };
-    Phone {
-        e164,
-        extension,
-        kind,
-        area_city,
     }
+    if after.bytes().any(|b| b.is_ascii_digit()) {
+        parse_segment(after.trim(), out)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -280,6 +505,12 @@ mod tests {
             .collect()
     }
 
+    fn one(raw: &str) -> Phone {
+        let mut v = parse_phones(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+        assert_eq!(v.len(), 1, "{raw}: {v:?}");
+        v.remove(0)
+    }
+
     #[test]
     fn mobiles_in_every_format() {
         for raw in [
@@ -288,42 +519,65 @@ mod tests {
             "138-0013-8000",
             "+86 138 0013 8000",
             "+86-13800138000",
+            "+8613800138000",
             "0086 13800138000",
             "86 13800138000",
             "8613800138000",
             "(+86) 138.0013.8000",
+            "+86 (138) 0013 8000",
             "１３８００１３８０００",
             "＋８６ １３８００１３８０００",
             "013800138000",
+            "手机：13800138000（微信同号）",
+            "Tel: 13800138000",
         ] {
             assert_eq!(e164(raw), vec!["+8613800138000"], "{raw}");
         }
-        assert_eq!(
-            parse_phones("13800138000").unwrap()[0].kind,
-            PhoneKind::Mobile
-        );
+        assert_eq!(one("13800138000").kind, PhoneKind::Mobile);
+        assert_eq!(one("19912345678").kind, PhoneKind::Mobile);
     }
 
     #[test]
     fn landlines_with_area_codes_and_extensions() {
-        let p = &parse_phones("010-6234 5678 转 801").unwrap()[0];
+        let p = one("010-6234 5678 转 801");
         assert_eq!(p.e164, "+861062345678");
         assert_eq!(p.extension.as_deref(), Some("801"));
         assert_eq!(p.kind, PhoneKind::Landline);
         assert_eq!(p.area_city.as_deref(), Some("北京市"));
-        assert_eq!(e164("(010) 62345678"), vec!["+861062345678"]);
-        assert_eq!(e164("+86 10 6234-5678"), vec!["+861062345678"]);
-        assert_eq!(e164("86-10-62345678"), vec!["+861062345678"]);
-        let p = &parse_phones("0755-8888 6666-801").unwrap()[0];
+        for raw in [
+            "(010) 62345678",
+            "010 6234 5678",
+            "+86 10 6234-5678",
+            "+86 010 6234 5678",
+            "+86 (0)10 6234 5678",
+            "86-10-62345678",
+            "0086-10-62345678",
+            "（０１０）６２３４５６７８",
+        ] {
+            assert_eq!(e164(raw), vec!["+861062345678"], "{raw}");
+        }
+        let p = one("0755-8888 6666-801");
         assert_eq!(
             (p.e164.as_str(), p.extension.as_deref()),
             ("+8675588886666", Some("801"))
         );
         assert_eq!(p.area_city.as_deref(), Some("深圳市"));
-        let p = &parse_phones("021-62345678 ext. 12").unwrap()[0];
-        assert_eq!(p.extension.as_deref(), Some("12"));
-        let p = &parse_phones("0571-87654321分机3001").unwrap()[0];
-        assert_eq!(p.extension.as_deref(), Some("3001"));
+        for (raw, ext) in [
+            ("021-62345678 ext. 12", "12"),
+            ("021-62345678 EXT 12", "12"),
+            ("021-62345678x12", "12"),
+            ("021-62345678 #12", "12"),
+            ("0571-87654321分机3001", "3001"),
+            ("0571-87654321转分机 3001", "3001"),
+            ("0571-87654321-3001", "3001"),
+            ("(0571) 8765 4321 - 3001", "3001"),
+            // Linxia has seven-digit numbers; the short group is not an eighth digit.
+            ("0930-8234567-1", "1"),
+        ] {
+            assert_eq!(one(raw).extension.as_deref(), Some(ext), "{raw}");
+        }
+        assert_eq!(one("021-62345678").extension, None);
+        assert_eq!(one("0571-87654321").area_city.as_deref(), Some("杭州市"));
     }
 
     #[test]
@@ -332,52 +586,115 @@ mod tests {
             e164("13800138000 / 010-88886666转801"),
             vec!["+8613800138000", "+861088886666"]
         );
+        for raw in [
+            "13800138000，13900139000",
+            "13800138000, 13900139000",
+            "13800138000 13900139000",
+            "13800138000、13900139000",
+            "13800138000或13900139000",
+            "13800138000\n13900139000",
+            "13800138000|13900139000",
+            "手机 13800138000 备用 13900139000",
+        ] {
+            assert_eq!(e164(raw), vec!["+8613800138000", "+8613900139000"], "{raw}");
+        }
         assert_eq!(
-            e164("13800138000，13900139000"),
-            vec!["+8613800138000", "+8613900139000"]
-        );
-        assert_eq!(
-            e164("13800138000 13900139000"),
-            vec!["+8613800138000", "+8613900139000"]
-        );
-        assert_eq!(
-            e164("138 0013 8000; +86 (21) 6234-5678"),
+            e164("138 0013 8000; +86 (21) 6234-5678 ext. 12"),
             vec!["+8613800138000", "+862162345678"]
         );
+        assert_eq!(
+            e164("Tel: +86-21-6234-5678 Fax: +86-21-6234-5679"),
+            vec!["+862162345678", "+862162345679"]
+        );
         assert_eq!(e164("13800138000 或 13800138000"), vec!["+8613800138000"]);
+        // The extension does not swallow what follows it.
+        assert_eq!(
+            e164("010-88886666转801 13800138000"),
+            vec!["+861088886666", "+8613800138000"]
+        );
+        // Another extension of the same line.
+        let v = parse_phones("010-88886666 转 801/802").unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].extension.as_deref(), Some("801"));
     }
 
     #[test]
     fn shared_numbers_are_weak() {
-        let p = &parse_phones("400-800-1234").unwrap()[0];
+        let p = one("400-800-1234");
         assert_eq!(p.e164, "+864008001234");
+        assert_eq!(p.kind, PhoneKind::SharedCost);
         assert!(p.weak());
-        assert!(parse_phones("800-820-8820").unwrap()[0].weak());
-        assert!(!parse_phones("13800138000").unwrap()[0].weak());
+        let p = one("800-820-8820");
+        assert_eq!(p.kind, PhoneKind::TollFree);
+        assert!(p.weak());
+        assert_eq!(one("4008001234转2").extension.as_deref(), Some("2"));
+        assert!(!one("13800138000").weak());
+        assert!(!one("010-62345678").weak());
     }
 
     #[test]
     fn foreign_numbers() {
         assert_eq!(e164("+1 415 555 2671"), vec!["+14155552671"]);
+        assert_eq!(e164("+1 (415) 555-2671"), vec!["+14155552671"]);
         assert_eq!(e164("+852 2345 6789"), vec!["+85223456789"]);
         assert_eq!(e164("0044 20 7946 0958"), vec!["+442079460958"]);
+        assert_eq!(e164("+44 (0)20 7946 0958"), vec!["+442079460958"]);
+        assert_eq!(one("+852 2345 6789").kind, PhoneKind::Other);
+        assert_eq!(
+            one("+1 415 555 2671 ext. 7").extension.as_deref(),
+            Some("7")
+        );
     }
 
     #[test]
     fn clear_errors() {
-        assert!(matches!(
-            parse_phones("88886666"),
-            Err(PhoneError::MissingAreaCode(_))
-        ));
-        assert!(matches!(parse_phones("12345"), Err(PhoneError::Invalid(_))));
-        assert!(matches!(parse_phones("abc"), Err(PhoneError::Invalid(_))));
-        assert_eq!(e164("13800138000 / 暂无"), vec!["+8613800138000"]);
-        assert!(matches!(
-            parse_phones("1380013800"),
-            Err(PhoneError::Invalid(_))
-        ));
-        assert!(parse_phones("").unwrap().is_empty());
+        for raw in ["88886666", "8888-6666", "8888 6666 转 801"] {
+            assert!(
+                matches!(parse_phones(raw), Err(PhoneError::MissingAreaCode(_))),
+                "{raw}"
+            );
+        }
         let msg = parse_phones("88886666").unwrap_err().to_string();
         assert!(msg.contains("区号") && msg.contains("area code"), "{msg}");
+        assert!(msg.starts_with("固定电话"), "Chinese first: {msg}");
+        assert_eq!(
+            parse_phones("12345").unwrap_err().to_string(),
+            "无法识别的电话号码 “12345” / not a valid phone number: 12345"
+        );
+        for raw in [
+            "abc",
+            "1380013800",
+            "138001380000",
+            "2162345678",
+            "+1 555",
+            "010",
+        ] {
+            assert!(
+                matches!(parse_phones(raw), Err(PhoneError::Invalid(_))),
+                "{raw}"
+            );
+        }
+        // The error names the piece that is wrong, not the whole field.
+        assert_eq!(
+            parse_phones("13800138000, 12345").unwrap_err().input(),
+            "12345"
+        );
+        assert_eq!(
+            parse_phones("13800138000 8888 6666").unwrap_err(),
+            PhoneError::MissingAreaCode("8888 6666".into())
+        );
+        assert_eq!(e164("13800138000 / 暂无"), vec!["+8613800138000"]);
+        assert!(parse_phones("").unwrap().is_empty());
+        assert!(parse_phones(" \u{3000}\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn text_between_groups_separates_numbers() {
+        // "传真" is not a separator inside a number: the local number after it is not glued
+        // to the area code before it.
+        assert!(matches!(
+            parse_phones("电话010 传真 88886666"),
+            Err(PhoneError::Invalid(_) | PhoneError::MissingAreaCode(_))
+        ));
     }
 }

@@ -1,0 +1,251 @@
+//! Batch deduplication of many records in memory: blocking (records meet when one queries a
+//! key the other indexes; see [`crate::keys`]), model estimation (EM), scoring of every
+//! candidate pair, clustering. Oversized blocks are not compared all-pairs: their members are
+//! sorted by name and compared within a sliding window, so a key shared by thousands cannot
+//! blow up the run.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::cluster;
+use crate::compare::levels;
+use crate::em::{self, TrainingOptions, TrainingReport};
+use crate::keys::KeyFamily;
+use crate::model::{Model, probability};
+use crate::profile::Profile;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Pairs at or above this probability are the same customer.
+    pub threshold: f64,
+    /// Estimate the model from the records (EM) instead of using the given one as is.
+    pub train: bool,
+    pub training: TrainingOptions,
+    /// A key whose index × query members exceed this many pairs is compared in a window.
+    pub max_block_pairs: usize,
+    /// Neighbours compared in an oversized block.
+    pub window: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            threshold: 0.5,
+            train: true,
+            training: TrainingOptions::default(),
+            max_block_pairs: 5_000,
+            window: 20,
+        }
+    }
+}
+
+/// What a run is doing, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Blocking,
+    Training,
+    Scoring,
+    Clustering,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPair {
+    pub a: u32,
+    pub b: u32,
+    pub probability: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    pub records: usize,
+    pub candidate_pairs: usize,
+    /// Keys too frequent for all pairs, compared in a window instead.
+    pub windowed_keys: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Cluster label of each record: the index of its first record.
+    pub clusters: Vec<u32>,
+    /// Candidate pairs at or above the threshold, with their probability.
+    pub pairs: Vec<ScoredPair>,
+    pub model: Model,
+    pub training: Option<TrainingReport>,
+    pub stats: Stats,
+}
+
+const INDEX: u8 = 1;
+const QUERY: u8 = 2;
+
+/// A pair of records worth comparing (a < b), and the key families that brought them together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CandidatePair {
+    pub a: u32,
+    pub b: u32,
+    /// Bits of [`KeyFamily::bit`].
+    pub families: u16,
+}
+
+/// (key hash, record, role, family bit) of every key of every record, sorted.
+fn key_entries(profiles: &[Profile]) -> Vec<(u64, u32, u8, u16)> {
+    let per_record: Vec<Vec<(u64, u32, u8, u16)>> = profiles
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut roles: BTreeMap<u64, (u8, u16)> = BTreeMap::new();
+            for k in p.index_keys() {
+                let e = roles.entry(k.stable_hash() as u64).or_default();
+                e.0 |= INDEX;
+                e.1 = KeyFamily::of(&k).bit();
+            }
+            for k in p.query_keys() {
+                let e = roles.entry(k.stable_hash() as u64).or_default();
+                e.0 |= QUERY;
+                e.1 = KeyFamily::of(&k).bit();
+            }
+            roles
+                .into_iter()
+                .map(|(h, (r, f))| (h, i as u32, r, f))
+                .collect()
+        })
+        .collect();
+    let mut entries: Vec<(u64, u32, u8, u16)> = per_record.into_iter().flatten().collect();
+    entries.par_sort_unstable();
+    entries
+}
+
+fn pack(a: u32, b: u32) -> u64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    (u64::from(lo) << 32) | u64::from(hi)
+}
+
+fn pairs_of(a: (u32, u8), b: (u32, u8)) -> bool {
+    a.0 != b.0 && ((a.1 & INDEX != 0 && b.1 & QUERY != 0) || (a.1 & QUERY != 0 && b.1 & INDEX != 0))
+}
+
+/// Candidate pairs, deduplicated, and the number of windowed keys.
+pub fn candidate_pairs(
+    profiles: &[Profile],
+    max_block_pairs: usize,
+    window: usize,
+) -> (Vec<CandidatePair>, usize) {
+    let entries = key_entries(profiles);
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for i in 1..=entries.len() {
+        if i == entries.len() || entries[i].0 != entries[start].0 {
+            if i - start > 1 {
+                groups.push((start, i));
+            }
+            start = i;
+        }
+    }
+    let results: Vec<(Vec<(u64, u16)>, bool)> = groups
+        .par_iter()
+        .map(|&(s, e)| {
+            let members = &entries[s..e];
+            let family = members[0].3;
+            let indexed = members.iter().filter(|m| m.2 & INDEX != 0).count();
+            let queried = members.iter().filter(|m| m.2 & QUERY != 0).count();
+            let mut out = Vec::new();
+            if indexed * queried <= max_block_pairs {
+                for (x, a) in members.iter().enumerate() {
+                    for b in &members[x + 1..] {
+                        if pairs_of((a.1, a.2), (b.1, b.2)) {
+                            out.push((pack(a.1, b.1), family));
+                        }
+                    }
+                }
+                (out, false)
+            } else {
+                let mut sorted: Vec<(&str, u32, u8)> = members
+                    .iter()
+                    .map(|m| (profiles[m.1 as usize].name.pinyin.as_str(), m.1, m.2))
+                    .collect();
+                sorted.sort_unstable();
+                for (x, a) in sorted.iter().enumerate() {
+                    for b in sorted.iter().skip(x + 1).take(window) {
+                        if pairs_of((a.1, a.2), (b.1, b.2)) {
+                            out.push((pack(a.1, b.1), family));
+                        }
+                    }
+                }
+                (out, true)
+            }
+        })
+        .collect();
+    let windowed = results.iter().filter(|r| r.1).count();
+    let mut packed: Vec<(u64, u16)> = results.into_iter().flat_map(|r| r.0).collect();
+    packed.par_sort_unstable_by_key(|p| p.0);
+    let mut pairs: Vec<CandidatePair> = Vec::with_capacity(packed.len());
+    for (p, f) in packed {
+        let (a, b) = ((p >> 32) as u32, p as u32);
+        match pairs.last_mut() {
+            Some(last) if last.a == a && last.b == b => last.families |= f,
+            _ => pairs.push(CandidatePair { a, b, families: f }),
+        }
+    }
+    (pairs, windowed)
+}
+
+/// Deduplicates `profiles`.
+pub fn dedup(
+    profiles: &[Profile],
+    base: &Model,
+    opts: &Options,
+    progress: &(dyn Fn(Stage, usize, usize) + Sync),
+) -> Outcome {
+    progress(Stage::Blocking, 0, profiles.len());
+    let (candidates, windowed_keys) = candidate_pairs(profiles, opts.max_block_pairs, opts.window);
+    progress(Stage::Blocking, profiles.len(), profiles.len());
+
+    let (model, training) = if opts.train {
+        progress(Stage::Training, 0, 1);
+        let (m, r) = em::train(profiles, &candidates, base, &opts.training);
+        progress(Stage::Training, 1, 1);
+        (m, Some(r))
+    } else {
+        (base.rescaled(profiles.len() as u64), None)
+    };
+
+    let total = candidates.len();
+    let chunk = 100_000;
+    let mut pairs: Vec<ScoredPair> = Vec::new();
+    for (k, part) in candidates.chunks(chunk).enumerate() {
+        let scored: Vec<ScoredPair> = part
+            .par_iter()
+            .filter_map(|c| {
+                let (a, b) = (c.a, c.b);
+                let p = probability(
+                    model.match_weight(&levels(&profiles[a as usize], &profiles[b as usize])),
+                );
+                (p >= opts.threshold).then_some(ScoredPair {
+                    a,
+                    b,
+                    probability: p,
+                })
+            })
+            .collect();
+        pairs.extend(scored);
+        progress(Stage::Scoring, (k * chunk + part.len()).min(total), total);
+    }
+
+    progress(Stage::Clustering, 0, 1);
+    let edges: Vec<(u32, u32, f64)> = pairs.iter().map(|p| (p.a, p.b, p.probability)).collect();
+    let clusters = cluster::cluster(profiles.len(), &edges, opts.threshold, |a, b| {
+        probability(model.match_weight(&levels(&profiles[a as usize], &profiles[b as usize])))
+    });
+    progress(Stage::Clustering, 1, 1);
+    Outcome {
+        clusters,
+        pairs,
+        model,
+        training,
+        stats: Stats {
+            records: profiles.len(),
+            candidate_pairs: total,
+            windowed_keys,
+        },
+    }
+}
