@@ -52,6 +52,10 @@ pub struct DedupArgs {
     /// Write the model used (estimated or given) as JSON.
     #[arg(long)]
     save_model: Option<PathBuf>,
+    /// Instead of the engine, group records that share an exact normalized phone, e-mail,
+    /// credit code, identity number or stripped name (a baseline for comparisons).
+    #[arg(long)]
+    rules_only: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -240,6 +244,17 @@ fn summary(records: usize, run: &Run) {
     }
 }
 
+fn write_clusters(out: &Path, ids: &[String], clusters: &[u32]) -> Result<()> {
+    let mut w =
+        csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
+    w.write_record(["id", "cluster"])?;
+    for (i, &c) in clusters.iter().enumerate() {
+        w.write_record([&ids[i], &ids[c as usize]])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub fn dedup_file(input: &Path, args: &DedupArgs) -> Result<()> {
     check_threshold(args.threshold)?;
     let out = args
@@ -298,15 +313,20 @@ pub fn dedup_file(input: &Path, args: &DedupArgs) -> Result<()> {
         eprintln!("… {} more invalid values ignored", invalid - 10);
     }
     let profiles: Vec<Profile> = built.into_iter().map(|(p, _)| p).collect();
-    let run = run_batch(&profiles, args, &base);
-
-    let mut w =
-        csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
-    w.write_record(["id", "cluster"])?;
-    for (i, &c) in run.outcome.clusters.iter().enumerate() {
-        w.write_record([&ids[i], &ids[c as usize]])?;
+    if args.rules_only {
+        let started = Instant::now();
+        let clusters = batch::rules_baseline(&profiles);
+        write_clusters(out, &ids, &clusters)?;
+        eprintln!(
+            "{} records, {} duplicate groups by exact rules ({:.1?})",
+            profiles.len(),
+            groups(&clusters).len(),
+            started.elapsed()
+        );
+        return Ok(());
     }
-    w.flush()?;
+    let run = run_batch(&profiles, args, &base);
+    write_clusters(out, &ids, &run.outcome.clusters)?;
     if let Some(pairs) = &args.pairs {
         write_pairs(pairs, &ids, &profiles, &run.outcome, args.explain)?;
     } else if args.explain {

@@ -14,6 +14,7 @@ use crate::em::{self, TrainingOptions, TrainingReport};
 use crate::keys::KeyFamily;
 use crate::model::{Model, probability};
 use crate::profile::Profile;
+use leadguard_domain::keys::{KeyKind, MatchKey};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -187,6 +188,36 @@ pub fn candidate_pairs(
         }
     }
     (pairs, windowed)
+}
+
+/// The plain rules baseline: records are one customer when they share a normalized phone,
+/// e-mail, credit code or identity number, or the exact stripped name. No model, no fuzziness.
+pub fn rules_baseline(profiles: &[Profile]) -> Vec<u32> {
+    use std::collections::HashMap;
+    let mut first: HashMap<MatchKey, u32> = HashMap::new();
+    let mut links = Vec::new();
+    for (i, p) in profiles.iter().enumerate() {
+        let mut keys = p.unique_keys();
+        if !p.name.key.is_empty() {
+            keys.push(MatchKey::new(KeyKind::Name, &p.name.key));
+        }
+        for k in keys {
+            match first.get(&k) {
+                Some(&j) => links.push((j, i as u32)),
+                None => {
+                    first.insert(k, i as u32);
+                }
+            }
+        }
+    }
+    let roots = cluster::connected(profiles.len(), links);
+    // Label by the first member, as `dedup` does.
+    let mut label: HashMap<u32, u32> = HashMap::new();
+    roots
+        .iter()
+        .enumerate()
+        .map(|(i, r)| *label.entry(*r).or_insert(i as u32))
+        .collect()
 }
 
 /// Deduplicates `profiles`.

@@ -26,6 +26,16 @@ impl Dsu {
     }
 }
 
+/// Groups of records that share any key at all: the plain rules baseline (exact normalized
+/// identifiers, exact stripped name), and a building block for simple uses.
+pub fn connected(n: usize, links: impl IntoIterator<Item = (u32, u32)>) -> Vec<u32> {
+    let mut dsu = Dsu((0..n as u32).collect());
+    for (a, b) in links {
+        dsu.union(a, b);
+    }
+    (0..n as u32).map(|i| dsu.find(i)).collect()
+}
+
 /// Largest component refined exactly; bigger ones (rare: a long chain of weak links) are
 /// split with the scored pairs alone.
 const MAX_DENSE: usize = 400;
