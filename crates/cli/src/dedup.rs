@@ -232,15 +232,19 @@ fn summary(records: usize, run: &Run) {
         g.len(),
         run.elapsed
     );
-    if let Some(t) = &run.outcome.training {
-        eprintln!(
+    match &run.outcome.training {
+        Some(t) if t.sessions > 0 => eprintln!(
             "model: estimated from the data (EM, {} sessions, {} iterations, {} candidate and {} random pairs; about {:.0} duplicate pairs expected)",
             t.sessions,
             t.iterations,
             t.candidate_pairs_used,
             t.random_pairs_used,
             t.expected_matches
-        );
+        ),
+        Some(_) => eprintln!(
+            "model: defaults (too few records or candidate pairs to estimate it from the data)"
+        ),
+        None => eprintln!("model: as given ({})", run.outcome.model.trained_on),
     }
 }
 

@@ -35,6 +35,9 @@ pub struct TrainingOptions {
     pub max_iterations: usize,
     /// Weight of the base model, in pseudo-pairs, per field.
     pub prior_strength: f64,
+    /// Below this many records the defaults are kept: random pairs of a small file are not
+    /// mostly different customers, and EM has too little to learn from.
+    pub min_records: usize,
     pub seed: u64,
 }
 
@@ -46,6 +49,7 @@ impl Default for TrainingOptions {
             prior_pairs: 2_000_000,
             max_iterations: 40,
             prior_strength: 10.0,
+            min_records: 2_000,
             seed: 7,
         }
     }
@@ -142,7 +146,7 @@ pub fn train(
         random_pairs_used: 0,
         expected_matches: 0.0,
     };
-    if n < 2 || candidates.is_empty() {
+    if n < opts.min_records.max(2) || candidates.is_empty() {
         return (base, report);
     }
 
