@@ -80,6 +80,15 @@ struct ServeArgs {
     /// Hours a login stays valid.
     #[arg(long, env = "LEADGUARD_SESSION_HOURS", default_value_t = 12)]
     session_hours: u32,
+    /// Match model (JSON from `leadguard dedup --save-model`) instead of the defaults.
+    #[arg(long, env = "LEADGUARD_MODEL")]
+    model: Option<std::path::PathBuf>,
+    /// Probability at or above which an entry is a duplicate and is refused.
+    #[arg(long, env = "LEADGUARD_DUPLICATE_THRESHOLD", default_value_t = 0.9)]
+    duplicate_threshold: f64,
+    /// Probability at or above which an entry is saved but flagged as a suspected duplicate.
+    #[arg(long, env = "LEADGUARD_SUSPECTED_THRESHOLD", default_value_t = 0.3)]
+    suspected_threshold: f64,
 }
 
 #[derive(Subcommand)]
@@ -184,9 +193,29 @@ async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {
         session_ttl: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
         ..Default::default()
     };
+    let thresholds = leadguard_matching::Thresholds {
+        duplicate: args.duplicate_threshold,
+        suspected: args.suspected_threshold,
+    };
+    thresholds
+        .validate()
+        .map_err(|e| anyhow::anyhow!("--duplicate-threshold/--suspected-threshold: {e}"))?;
+    let model = match &args.model {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let model: leadguard_matching::Model = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a model file", path.display()))?;
+            model
+                .validate()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            model
+        }
+        None => leadguard_matching::Model::default(),
+    };
     let service = Service::new(
         store,
-        Arc::new(leadguard_matching::WeightedMatcher::default()),
+        Arc::new(leadguard_matching::WeightedMatcher::new(model, thresholds)),
         Arc::new(SystemClock),
         config,
     );

@@ -94,6 +94,21 @@ const GIVEN: &[char] = &[
     '霞', '平', '刚', '丽',
 ];
 
+const STREETS: &[&str] = &[
+    "中山路",
+    "人民路",
+    "建设路",
+    "解放路",
+    "科技路",
+    "创业大道",
+    "长江路",
+    "和平街",
+    "新华路",
+    "学府路",
+    "文化路",
+    "滨江大道",
+];
+
 const SIZES: &[&str] = &["微型", "小型", "中型", "大型"];
 const SOURCES: &[&str] = &[
     "官网",
@@ -183,7 +198,8 @@ impl Generator {
             website: rng.random_bool(0.5).then(|| format!("www.{domain}")),
             credit_code: None,
             address: Some(format!(
-                "{province}{city}某区某路{}号",
+                "{province}{city}{}{}号",
+                STREETS[rng.random_range(0..STREETS.len())],
                 rng.random_range(1..999)
             )),
             province: Some(province.to_string()),

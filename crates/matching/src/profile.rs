@@ -212,9 +212,29 @@ impl Profile {
         });
 
         let name = NameProfile::build(fields.kind, &fields.name);
+        let field_region = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(|v| regions::find_region(&text::fold(v)))
+        };
+        // Where the customer is, from anything but the address: the name, the city and province
+        // fields, a landline's area code. It settles district names that several cities share.
+        let context: Option<&'static regions::Region> = name
+            .region
+            .as_deref()
+            .and_then(regions::region_by_code)
+            .or_else(|| field_region(&fields.city))
+            .or_else(|| field_region(&fields.province))
+            .or_else(|| b.area_city.as_deref().and_then(regions::find_region));
         let (address_region, street) = match &fields.address {
             Some(a) => {
-                let (r, rest) = regions::split_address(&text::fold(a));
+                let folded = text::fold(a);
+                let (mut r, mut rest) = regions::split_address(&folded);
+                if let (Some(c), Some(found)) = (context, r.most_specific())
+                    && !regions::within(found, c)
+                    && !regions::within(c, found)
+                {
+                    (r, rest) = regions::split_address_in(&folded, Some(c));
+                }
                 (
                     r.most_specific().map(|r| r.code.to_string()),
                     Some(rest).filter(|s| s.chars().count() >= 2),
@@ -222,22 +242,11 @@ impl Profile {
             }
             None => (None, None),
         };
-        let field_region = |v: &Option<String>| {
-            v.as_deref()
-                .and_then(|v| regions::find_region(&text::fold(v)))
-        };
         let region = name
             .region
             .clone()
             .or(address_region)
-            .or_else(|| field_region(&fields.city).map(|r| r.code.to_string()))
-            .or_else(|| field_region(&fields.province).map(|r| r.code.to_string()))
-            .or_else(|| {
-                b.area_city
-                    .as_deref()
-                    .and_then(|c| regions::find_region(c))
-                    .map(|r| r.code.to_string())
-            });
+            .or_else(|| context.map(|r| r.code.to_string()));
         let mut contacts: Vec<String> = fields
             .contacts
             .iter()

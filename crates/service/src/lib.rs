@@ -47,7 +47,7 @@ impl Default for Config {
         Config {
             default_owner_cap: DEFAULT_OWNER_CAP,
             session_ttl: chrono::Duration::hours(12),
-            candidates_per_key: 200,
+            candidates_per_key: 100,
             max_matches: 10,
         }
     }

@@ -482,28 +482,38 @@ impl Exec<'_> {
     }
 
     /// Ids of customers sharing any of `keys`, at most `per_key` per key so that a key shared by
-    /// thousands (a common name) cannot blow up a check.
+    /// thousands (a common name) cannot blow up a check. One round trip for all keys.
     pub async fn candidate_ids(
         &mut self,
         keys: &[MatchKey],
         exclude: Option<Id>,
         per_key: i64,
     ) -> Result<Vec<Id>> {
-        let mut ids = BTreeSet::new();
-        for k in keys {
-            let found = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
-                "SELECT customer_id FROM customer_keys WHERE kind = $1 AND value = $2 AND customer_id <> $3
-                 ORDER BY customer_id LIMIT $4",
-            )
-            .bind(k.kind.as_str())
-            .bind(&k.value)
-            .bind(exclude.unwrap_or(-1))
-            .bind(per_key)
-            .fetch_all(&mut **c)
-            .await)?;
-            ids.extend(found);
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(ids.into_iter().collect())
+        let found = on_backend!(self, c => {
+            let mut qb = QueryBuilder::new("SELECT DISTINCT customer_id FROM (");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" UNION ALL ");
+                }
+                qb.push("SELECT * FROM (SELECT customer_id FROM customer_keys WHERE kind = ")
+                    .push_bind(k.kind.as_str().to_string())
+                    .push(" AND value = ")
+                    .push_bind(k.value.clone())
+                    .push(" AND customer_id <> ")
+                    .push_bind(exclude.unwrap_or(-1))
+                    .push(" ORDER BY customer_id LIMIT ")
+                    .push_bind(per_key)
+                    .push(format!(") AS k{i}"));
+            }
+            qb.push(") AS candidates");
+            qb.build_query_scalar::<i64>().fetch_all(&mut **c).await
+        })?;
+        let mut ids = found;
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     pub async fn candidates(&mut self, ids: &[Id]) -> Result<Vec<Candidate>> {

@@ -19,8 +19,6 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use pinyin::ToPinyin;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RegionLevel {
     Province,
@@ -226,6 +224,32 @@ const PINYIN_ALIASES: &[(&str, &str)] = &[
     ("macao", "820000"),
 ];
 
+/// Every reading of a short place name in pinyin (重庆: chongqing and zhongqing; 厦门: xiamen
+/// and shamen), so that an English name spelt with the right one is recognized.
+fn pinyin_readings(s: &str) -> Vec<String> {
+    use pinyin::ToPinyinMulti;
+    let mut readings = vec![String::new()];
+    for c in s.chars() {
+        let options: Vec<&str> = match c.to_pinyin_multi() {
+            Some(m) => {
+                let mut o: Vec<&str> = m.into_iter().map(pinyin::Pinyin::plain).collect();
+                o.dedup();
+                o
+            }
+            None => return Vec::new(),
+        };
+        readings = readings
+            .iter()
+            .flat_map(|r| options.iter().map(move |o| format!("{r}{o}")))
+            .take(16)
+            .collect();
+    }
+    // The first reading of every character first; drop repeats, keeping that order.
+    let mut seen = std::collections::HashSet::new();
+    readings.retain(|r| seen.insert(r.clone()));
+    readings
+}
+
 fn short_name(name: &'static str, level: RegionLevel) -> &'static str {
     let suffixes = match level {
         RegionLevel::Province => PROVINCE_SUFFIXES,
@@ -325,6 +349,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let mut anywhere: HashMap<&'static str, Vec<usize>> = HashMap::new();
     let mut within_parent: HashMap<&'static str, Vec<usize>> = HashMap::new();
     let mut by_pinyin: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut alternative_pinyin: Vec<(String, usize)> = Vec::new();
     let mut by_code = HashMap::new();
     for (i, r) in regions.iter().enumerate() {
         by_code.insert(r.code, i);
@@ -350,16 +375,19 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
             _ if AMBIGUOUS_SHORT.contains(&r.short) => {}
             _ => {
                 anywhere.entry(r.short).or_default().push(i);
-                let py: String = r
-                    .short
-                    .to_pinyin()
-                    .flatten()
-                    .map(pinyin::Pinyin::plain)
-                    .collect();
-                if !py.is_empty() {
-                    by_pinyin.entry(py).or_default().push(i);
+                let readings = pinyin_readings(r.short);
+                if let Some(first) = readings.first() {
+                    by_pinyin.entry(first.clone()).or_default().push(i);
                 }
+                alternative_pinyin.extend(readings.into_iter().skip(1).map(|py| (py, i)));
             }
+        }
+    }
+    // Other readings of a heteronym (重庆 chongqing) count only where they are not some other
+    // place's usual reading (信阳 is never "shenyang").
+    for (py, i) in alternative_pinyin {
+        if !by_pinyin.contains_key(&py) {
+            by_pinyin.entry(py).or_default().push(i);
         }
     }
     for &(alias, code) in PINYIN_ALIASES {
@@ -553,7 +581,27 @@ pub fn parse_address(s: &str) -> AddressRegion {
 /// [`parse_address`], and what is left of `s` once the region names are taken out (the
 /// street part: 科技园南区12栋).
 pub fn split_address(s: &str) -> (AddressRegion, String) {
+    split_address_in(s, None)
+}
+
+/// [`split_address`] for an address known to lie in `context` (from the phone's area code, a
+/// city field, the company name): a district name that several cities share (江北区: 重庆 or
+/// 宁波) is then read as the one in that place.
+pub fn split_address_in(s: &str, context: Option<&'static Region>) -> (AddressRegion, String) {
     let mut a = AddressRegion::default();
+    if let Some(c) = context {
+        match c.level {
+            RegionLevel::Province => a.province = Some(c),
+            RegionLevel::City => {
+                a.city = Some(c);
+                a.province = Some(province_of(c));
+            }
+            RegionLevel::County => {
+                a.city = city_of(c);
+                a.province = Some(province_of(c));
+            }
+        }
+    }
     let mut rest = String::new();
     let mut i = 0;
     while i < s.len() {
@@ -775,6 +823,11 @@ mod tests {
         assert_eq!(region_by_pinyin("shenyang").map(|r| r.name), Some("沈阳市"));
         assert_eq!(region_by_pinyin("beijing").map(|r| r.name), Some("北京市"));
         assert_eq!(region_by_pinyin("xian").map(|r| r.name), Some("西安市"));
+        assert_eq!(
+            region_by_pinyin("chongqing").map(|r| r.name),
+            Some("重庆市")
+        );
+        assert_eq!(region_by_pinyin("xiamen").map(|r| r.name), Some("厦门市"));
         assert_eq!(
             region_by_pinyin("hongkong").map(|r| r.name),
             Some("香港特别行政区")
