@@ -9,116 +9,15 @@
 pub mod dataset;
 pub mod eval;
 pub mod variants;
+pub mod words;
 
 use leadguard_domain::customer::{Contact, CustomerFields, CustomerKind};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-/// (city, province, area code)
-const CITIES: &[(&str, &str, &str)] = &[
-    ("北京", "北京", "010"),
-    ("上海", "上海", "021"),
-    ("广州", "广东", "020"),
-    ("深圳", "广东", "0755"),
-    ("杭州", "浙江", "0571"),
-    ("南京", "江苏", "025"),
-    ("苏州", "江苏", "0512"),
-    ("成都", "四川", "028"),
-    ("武汉", "湖北", "027"),
-    ("西安", "陕西", "029"),
-    ("天津", "天津", "022"),
-    ("重庆", "重庆", "023"),
-    ("长沙", "湖南", "0731"),
-    ("郑州", "河南", "0371"),
-    ("合肥", "安徽", "0551"),
-    ("宁波", "浙江", "0574"),
-    ("青岛", "山东", "0532"),
-    ("济南", "山东", "0531"),
-    ("东莞", "广东", "0769"),
-    ("佛山", "广东", "0757"),
-    ("沈阳", "辽宁", "024"),
-    ("大连", "辽宁", "0411"),
-    ("福州", "福建", "0591"),
-    ("昆明", "云南", "0871"),
-];
-
-/// Characters that brand cores (字号) are made of.
-const CORE_CHARS: &[char] = &[
-    '星', '河', '华', '盛', '恒', '通', '云', '帆', '智', '远', '博', '瑞', '启', '明', '天', '府',
-    '光', '谷', '海', '韵', '蓝', '鼎', '新', '创', '达', '信', '汇', '金', '源', '泰', '安', '康',
-    '宏', '伟', '嘉', '禾', '青', '润', '丰', '腾', '飞', '越', '卓', '凯', '力', '宇', '聚', '德',
-    '佳', '鑫', '合', '正', '中', '美', '辰', '锦', '祥', '和', '悦', '兴', '隆', '昌', '顺', '元',
-    '亿', '万', '科', '讯', '联', '网', '易', '捷', '优', '特', '思', '维', '东', '方', '航', '拓',
-];
-
-const INDUSTRIES: &[&str] = &[
-    "科技",
-    "网络科技",
-    "信息技术",
-    "软件",
-    "贸易",
-    "实业",
-    "电子商务",
-    "物流",
-    "餐饮管理",
-    "文化传媒",
-    "建筑工程",
-    "医疗器械",
-    "教育科技",
-    "生物医药",
-    "新能源",
-    "机械",
-    "电子",
-    "化工",
-    "家具",
-    "广告",
-    "咨询",
-    "供应链管理",
-];
-
-const LEGAL: &[&str] = &[
-    "有限公司",
-    "有限公司",
-    "有限公司",
-    "有限责任公司",
-    "股份有限公司",
-    "集团有限公司",
-];
-
-const SURNAMES: &[char] = &[
-    '王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '胡', '朱', '高', '林',
-    '何', '郭', '马', '罗',
-];
-const GIVEN: &[char] = &[
-    '伟', '芳', '娜', '敏', '静', '磊', '强', '军', '洋', '勇', '艳', '杰', '涛', '明', '超', '秀',
-    '霞', '平', '刚', '丽',
-];
-
-const STREETS: &[&str] = &[
-    "中山路",
-    "人民路",
-    "建设路",
-    "解放路",
-    "科技路",
-    "创业大道",
-    "长江路",
-    "和平街",
-    "新华路",
-    "学府路",
-    "文化路",
-    "滨江大道",
-];
-
-const SIZES: &[&str] = &["微型", "小型", "中型", "大型"];
-const SOURCES: &[&str] = &[
-    "官网",
-    "展会",
-    "转介绍",
-    "电话营销",
-    "地推",
-    "招投标",
-    "线上广告",
-];
+use crate::words::{
+    CITIES, CORE_CHARS, GIVEN, INDUSTRIES, LEGAL, SIZES, SOURCES, STREETS, SURNAMES,
+};
 
 pub struct Generator {
     seed: u64,
@@ -148,7 +47,7 @@ impl Generator {
     /// The `i`-th company: distinct from every other index (unique brand core, phones, domain).
     pub fn company(&self, i: usize) -> CustomerFields {
         let mut rng = self.rng(i, 1);
-        let (city, province, area) = CITIES[rng.random_range(0..CITIES.len())];
+        let (city, province, area, _, _) = CITIES[rng.random_range(0..CITIES.len())];
         // A unique core: two or three characters spelled from the index in base len(CORE_CHARS).
         let core = {
             let b = CORE_CHARS.len();
@@ -174,7 +73,7 @@ impl Generator {
         let mobile = format!("{mobile_prefix}{:08}", (i * 7919 + 11) % 100_000_000);
         // Subscriber numbers 6xxx xxxx–7xxx xxxx are assigned in every city listed (8xx… may be
         // reserved); unique for the first 20 million indices.
-        let landline = format!("{area}-{}", 60_000_000 + (i * 104_729) % 20_000_000);
+        let landline = dataset::landline(area, i);
         let domain = format!("{}.com.cn", domain_token(i));
         let contact_name: String = [
             SURNAMES[rng.random_range(0..SURNAMES.len())],
