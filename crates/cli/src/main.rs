@@ -64,6 +64,29 @@ enum Command {
     Openapi,
     /// Find duplicate groups in a CSV/XLSX file (no database needed), or in the database.
     Dedup(dedup::DedupArgs),
+    /// Recycle customers nobody works back to the public pool, and warn owners of those due
+    /// soon (what `serve` does on a schedule).
+    Recycle(RecycleArgs),
+}
+
+#[derive(Args)]
+struct RecycleArgs {
+    /// Show what would be recycled and warned about; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Pretend the clock reads this time (RFC 3339, e.g. 2026-12-24T09:00:00+08:00), to preview
+    /// a later day's recycling.
+    #[arg(long, value_parser = parse_time)]
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time like 2026-12-24T09:00:00+08:00: {e}"))
 }
 
 #[derive(Args)]
@@ -89,6 +112,13 @@ struct ServeArgs {
     /// Probability at or above which an entry is saved but flagged as a suspected duplicate.
     #[arg(long, env = "LEADGUARD_SUSPECTED_THRESHOLD", default_value_t = 0.3)]
     suspected_threshold: f64,
+    /// Seconds between recycling runs (0: never; run `leadguard recycle` from cron instead).
+    #[arg(long, env = "LEADGUARD_RECYCLE_INTERVAL", default_value_t = 600)]
+    recycle_interval: u64,
+    /// Seconds between polls of the webhook outbox (0: do not deliver webhooks from this
+    /// process).
+    #[arg(long, env = "LEADGUARD_WEBHOOK_POLL", default_value_t = 1)]
+    webhook_poll: u64,
 }
 
 #[derive(Subcommand)]
@@ -183,6 +213,7 @@ async fn main() -> Result<()> {
         Command::User(cmd) => user_command(Service::with_defaults(store), cmd).await,
         Command::Team(cmd) => team_command(Service::with_defaults(store), cmd).await,
         Command::Dedup(args) => dedup::dedup_database(&Service::with_defaults(store), &args).await,
+        Command::Recycle(args) => recycle(store, args).await,
         Command::Openapi => Ok(()),
     }
 }
@@ -236,8 +267,48 @@ async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {
     );
     println!("database: {url}");
     tracing::info!(%addr, "listening");
-    leadguard_server::serve(listener, service, shutdown_signal()).await?;
+    let every = |secs: u64| (secs > 0).then(|| std::time::Duration::from_secs(secs));
+    let background = leadguard_server::Background {
+        recycle_every: every(args.recycle_interval),
+        deliver_every: every(args.webhook_poll),
+    };
+    leadguard_server::serve(listener, service, background, shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn recycle(store: Store, args: RecycleArgs) -> Result<()> {
+    let clock: Arc<dyn leadguard_domain::clock::Clock> = match args.now {
+        Some(t) => Arc::new(leadguard_domain::clock::ManualClock::new(t)),
+        None => Arc::new(SystemClock),
+    };
+    let service = Service::new(
+        store,
+        Arc::new(leadguard_matching::WeightedMatcher::default()),
+        clock,
+        Config::default(),
+    );
+    let report = service.recycle(args.dry_run).await.map_err(service_error)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let verb = if args.dry_run { "would be" } else { "were" };
+    let now = report.now.map(|t| t.to_rfc3339()).unwrap_or_default();
+    println!(
+        "{} customers {verb} recycled and {} owners {verb} warned (as of {now})",
+        report.recycled.len(),
+        report.warned.len()
+    );
+    for (what, items) in [("recycled", &report.recycled), ("warned", &report.warned)] {
+        for i in items {
+            let due = i.due.map(|d| d.to_rfc3339()).unwrap_or_default();
+            println!(
+                "{what}\t{}\t{}\towner={}\t{}\tdue={due}",
+                i.customer_id, i.name, i.owner, i.rule
+            );
+        }
+    }
     Ok(())
 }
 

@@ -15,6 +15,12 @@ pub enum AuditAction {
     Released,
     /// Moved to another rep by a manager or admin.
     Transferred,
+    /// Returned to the pool by a recycling rule.
+    Recycled,
+    /// Given to a rep by a collision decision.
+    Awarded,
+    /// Folded into another customer (the survivor).
+    Merged,
 }
 
 impl AuditAction {
@@ -24,6 +30,9 @@ impl AuditAction {
             AuditAction::Claimed => "claimed",
             AuditAction::Released => "released",
             AuditAction::Transferred => "transferred",
+            AuditAction::Recycled => "recycled",
+            AuditAction::Awarded => "awarded",
+            AuditAction::Merged => "merged",
         }
     }
 
@@ -33,6 +42,9 @@ impl AuditAction {
             AuditAction::Claimed,
             AuditAction::Released,
             AuditAction::Transferred,
+            AuditAction::Recycled,
+            AuditAction::Awarded,
+            AuditAction::Merged,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -46,6 +58,9 @@ pub mod rules {
     pub const OWNER_RELEASE: &str = "owner_release";
     pub const MANAGER_RELEASE: &str = "manager_release";
     pub const MANAGER_TRANSFER: &str = "manager_transfer";
+    pub const COLLISION_FIRST_COME: &str = "collision_first_come";
+    pub const COLLISION_MANAGER_DECISION: &str = "collision_manager_decision";
+    pub const MERGE: &str = "merge";
 }
 
 /// One ownership change. Users are given by username so that the log reads on its own.

@@ -5,10 +5,12 @@ pub mod access;
 pub mod audit;
 pub mod clock;
 pub mod customer;
+pub mod event;
 pub mod followup;
 pub mod keys;
 pub mod mask;
 pub mod ownership;
+pub mod pool;
 pub mod user;
 
 pub use access::Access;

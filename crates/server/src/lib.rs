@@ -2,6 +2,7 @@
 //! `/api/openapi.json`, `/healthz`, and the web pages.
 
 mod api;
+pub mod delivery;
 pub mod error;
 mod extract;
 mod openapi;
@@ -120,13 +121,63 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Work `serve` does besides answering requests. Several processes may share one database:
+/// both jobs coordinate through it, so none recycles a customer or sends a message twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Background {
+    /// How often owned customers are checked for recycling to the pool (`None`: never, for
+    /// deployments that run `leadguard recycle` from cron instead).
+    pub recycle_every: Option<Duration>,
+    /// How often the webhook outbox is polled for due deliveries (`None`: never).
+    pub deliver_every: Option<Duration>,
+}
+
+impl Background {
+    /// No background work (tests that drive recycling and delivery themselves).
+    pub const NONE: Background = Background {
+        recycle_every: None,
+        deliver_every: None,
+    };
+}
+
+impl Default for Background {
+    fn default() -> Self {
+        Background {
+            recycle_every: Some(Duration::from_secs(600)),
+            deliver_every: Some(Duration::from_secs(1)),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests;
+/// runs the `background` jobs meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: Service,
+    background: Background,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(service))
+    let mut jobs = tokio::task::JoinSet::new();
+    if let Some(every) = background.recycle_every {
+        jobs.spawn(recycle_loop(service.clone(), every));
+    }
+    if let Some(every) = background.deliver_every {
+        jobs.spawn(delivery::run(service.clone(), every));
+    }
+    let served = axum::serve(listener, app(service))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // Stopping mid-job loses nothing: a recycle is one transaction per customer, and a
+    // delivery whose outcome was not recorded is sent again after its lease.
+    jobs.shutdown().await;
+    served
+}
+
+async fn recycle_loop(service: Service, every: Duration) {
+    loop {
+        if let Err(e) = service.recycle(false).await {
+            tracing::warn!(error = %e, "recycling run failed; trying again later");
+        }
+        tokio::time::sleep(every).await;
+    }
 }

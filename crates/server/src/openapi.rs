@@ -19,6 +19,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "ownership", description = "Claim from the pool, release to it, transfer"),
         (name = "audit", description = "The append-only log of ownership changes"),
         (name = "users", description = "Users and teams"),
+        (name = "pool", description = "The public pool (公海): policies, browsing, recycling"),
+        (name = "deals", description = "Deals (商机)"),
+        (name = "events", description = "Live events (server-sent events)"),
+        (name = "webhooks", description = "Webhooks: generic JSON with HMAC, WeCom, DingTalk, Feishu robots"),
     )
 )]
 struct Base;

@@ -7,6 +7,7 @@ use leadguard_domain::Id;
 use leadguard_domain::access::{Access, customer_access};
 use leadguard_domain::audit::{AuditAction, rules};
 use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind};
+use leadguard_domain::event::EventType;
 use leadguard_domain::keys::{KeyKind, MatchKey};
 use leadguard_domain::ownership::{check_cap, effective_cap};
 use leadguard_domain::user::{Role, User};
@@ -251,13 +252,17 @@ impl Service {
             .into_iter()
             .partition(|m| m.verdict == Verdict::Duplicate);
         if !duplicates.is_empty() {
+            drop(tx);
             tracing::info!(actor = %actor.username, matched = duplicates[0].customer_id, "duplicate blocked");
+            self.record_blocked(actor, &fields.name, &duplicates[0])
+                .await;
             return Err(ServiceError::Duplicate {
                 matches: duplicates,
             });
         }
         let owned = tx.exec().count_owned(actor.id).await?;
-        let cap = effective_cap(actor, self.config.default_owner_cap);
+        let policy = self.policy_for_user(&mut tx.exec(), actor).await?;
+        let cap = effective_cap(actor, policy.owner_cap);
         check_cap(owned.max(0) as u64, cap).map_err(|e| ServiceError::OwnerCapReached {
             username: actor.username.clone(),
             cap: e.cap,
@@ -309,6 +314,42 @@ impl Service {
             customer,
             suspected,
         })
+    }
+
+    /// Records that an entry was refused as a duplicate (its own transaction: the entry's was
+    /// rolled back). The owner and their managers see who tried, and when.
+    async fn record_blocked(&self, actor: &User, entered: &str, m: &MatchView) {
+        let result: Result<()> = async {
+            let mut tx = self.store.begin().await?;
+            let owner_id = match &m.owner {
+                Some(o) => tx.exec().user_by_username(&o.username).await?.map(|u| u.id),
+                None => None,
+            };
+            let data = serde_json::json!({
+                "entered_name": entered,
+                "matched_customer_id": m.customer_id,
+                "matched_name": m.name,
+                "owner": m.owner.as_ref().map(|o| o.username.clone()),
+                "by": actor.username,
+                "score": m.score,
+            });
+            self.emit(
+                &mut tx.exec(),
+                EventType::DuplicateBlocked,
+                Some(m.customer_id),
+                Some(actor.id),
+                owner_id,
+                &[actor.id],
+                data,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record a blocked duplicate");
+        }
     }
 
     async fn duplicate_of(&self, profile: &Profile, customer_id: Id) -> ServiceError {

@@ -3,13 +3,17 @@
 
 mod auth;
 mod customers;
+mod deals;
 pub mod demo;
 mod error;
+mod events;
 mod followups;
 mod ownership;
+mod pool;
 mod reindex;
 mod users;
 pub mod views;
+mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,11 +26,20 @@ use leadguard_store::Store;
 
 pub use auth::LoginOutcome;
 pub use customers::{CustomerPatch, ListCustomers, Scope, Sort};
+pub use deals::{Deal, DealInput, DealStage};
 pub use error::{Result, ServiceError};
 pub use followups::NewFollowUp;
 pub use ownership::{AuditQuery, ReleaseRequest, TransferRequest};
+pub use pool::{PolicyUpdate, PolicyView, RecycleItem, RecycleReport};
 pub use reindex::ReindexReport;
 pub use users::{NewUserRequest, UserUpdate};
+pub use webhooks::{DeliveryView, WebhookFormat, WebhookInput, WebhookView};
+
+/// UTC+8, China Standard Time.
+const BEIJING: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
+    Some(o) => o,
+    None => panic!("a valid offset"),
+};
 
 /// Settings of the use cases.
 #[derive(Debug, Clone)]
@@ -40,6 +53,8 @@ pub struct Config {
     pub candidates_per_key: i64,
     /// Most matches reported for one check.
     pub max_matches: usize,
+    /// The time zone of "today" for daily claim limits (China: +08:00).
+    pub day_offset: chrono::FixedOffset,
 }
 
 impl Default for Config {
@@ -49,6 +64,7 @@ impl Default for Config {
             session_ttl: chrono::Duration::hours(12),
             candidates_per_key: 100,
             max_matches: 10,
+            day_offset: BEIJING,
         }
     }
 }
@@ -113,9 +129,9 @@ impl Service {
         &self.config
     }
 
-    /// Now, to the microsecond: both backends store microseconds, so values read back compare
-    /// equal to what was written.
-    fn now(&self) -> Timestamp {
+    /// Now by the service's clock, to the microsecond: both backends store microseconds, so
+    /// values read back compare equal to what was written.
+    pub fn now(&self) -> Timestamp {
         use chrono::SubsecRound;
         self.clock.now().trunc_subsecs(6)
     }

@@ -1,10 +1,13 @@
 //! Changes of owner: claim from the pool, release to it, transfer by a manager. Each is a
 //! compare-and-set on the owner column plus an audit entry, in one transaction.
 
+use chrono::Duration;
 use leadguard_domain::Id;
 use leadguard_domain::access::may_transfer;
 use leadguard_domain::audit::{AuditAction, AuditEntry, rules};
+use leadguard_domain::event::EventType;
 use leadguard_domain::ownership::{check_cap, effective_cap};
+use leadguard_domain::pool::{MAX_DAYS, day_start};
 use leadguard_domain::user::{Role, User};
 use leadguard_store::{AuditFilter, NewAuditEntry, WriteTx};
 use serde::Deserialize;
@@ -12,6 +15,7 @@ use serde::Deserialize;
 use crate::Service;
 use crate::customers::{UserCache, page_bounds};
 use crate::error::{Result, ServiceError};
+use crate::pool::customer_lock;
 use crate::views::{CustomerView, OwnerView, Page};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,24 +63,27 @@ fn clean_reason(r: Option<String>) -> Result<Option<String>> {
 }
 
 impl Service {
-    /// Checks `user` may own one more customer, inside `tx` (their row is locked first).
+    /// Checks `user` may own one more customer, inside `tx` (their row is locked first). The
+    /// cap is the user's own, or their team's pool policy, or the global one.
     async fn ensure_cap(&self, tx: &mut WriteTx, user: &User) -> Result<()> {
         tx.lock_user(user.id).await?;
+        let policy = self.policy_for_user(&mut tx.exec(), user).await?;
         let owned = tx.exec().count_owned(user.id).await?;
-        check_cap(
-            owned.max(0) as u64,
-            effective_cap(user, self.config.default_owner_cap),
-        )
-        .map_err(|e| ServiceError::OwnerCapReached {
-            username: user.username.clone(),
-            cap: e.cap,
-            owned: e.owned,
+        check_cap(owned.max(0) as u64, effective_cap(user, policy.owner_cap)).map_err(|e| {
+            ServiceError::OwnerCapReached {
+                username: user.username.clone(),
+                cap: e.cap,
+                owned: e.owned,
+            }
         })
     }
 
-    /// Takes a customer from the public pool.
+    /// Takes a customer from the public pool, within the daily claim limit and not within the
+    /// cool-down after the actor released or lost it; protected from recycling for the
+    /// policy's protection period.
     pub async fn claim(&self, actor: &User, id: Id) -> Result<CustomerView> {
         let mut tx = self.store.begin().await?;
+        tx.lock_keys(&[customer_lock(id)]).await?;
         let customer = tx
             .exec()
             .get_customer(id)
@@ -93,8 +100,43 @@ impl Service {
             });
         }
         self.ensure_cap(&mut tx, actor).await?;
+        let policy = self.policy_for_user(&mut tx.exec(), actor).await?;
         let now = self.now();
-        if !tx.exec().set_owner(id, None, Some(actor.id), now).await? {
+        if policy.daily_claim_limit > 0 {
+            let since = day_start(now, self.config.day_offset);
+            let claimed = tx.exec().claims_since(actor.id, since).await?;
+            if claimed >= i64::from(policy.daily_claim_limit) {
+                return Err(ServiceError::Conflict {
+                    code: "daily_claim_limit",
+                    message: format!(
+                        "今日已领取 {claimed} 个客户，达到上限 {limit} / you have claimed {claimed} customers today, the daily limit is {limit}",
+                        limit = policy.daily_claim_limit
+                    ),
+                });
+            }
+        }
+        if policy.reclaim_cooldown_days > 0
+            && let Some(lost) = tx.exec().last_loss(actor.id, id).await?
+        {
+            let until =
+                lost + Duration::days(i64::from(policy.reclaim_cooldown_days.min(MAX_DAYS)));
+            if now < until {
+                return Err(ServiceError::Conflict {
+                    code: "reclaim_cooldown",
+                    message: format!(
+                        "该客户由您退回或失去，{} 之后才能再次领取 / you released or lost this customer; you may claim it again after {}",
+                        until.format("%Y-%m-%d %H:%M UTC"),
+                        until.to_rfc3339()
+                    ),
+                });
+            }
+        }
+        let protected_until = self.protection_end(&policy);
+        if !tx
+            .exec()
+            .set_owner(id, None, Some(actor.id), now, protected_until)
+            .await?
+        {
             return Err(ServiceError::Conflict {
                 code: "concurrent_change",
                 message: "someone else changed this customer at the same moment; try again".into(),
@@ -109,6 +151,17 @@ impl Service {
             Some(actor.id),
             rules::POOL_CLAIM,
             None,
+        )
+        .await?;
+        let data = serde_json::json!({"name": customer.fields.name, "owner": actor.username});
+        self.emit(
+            &mut tx.exec(),
+            EventType::CustomerClaimed,
+            Some(id),
+            Some(actor.id),
+            Some(actor.id),
+            &[],
+            data,
         )
         .await?;
         tx.commit().await?;
@@ -129,7 +182,7 @@ impl Service {
         let now = self.now();
         if !tx
             .exec()
-            .set_owner(id, customer.owner_id, None, now)
+            .set_owner(id, customer.owner_id, None, now, None)
             .await?
         {
             return Err(ServiceError::Conflict {
@@ -151,6 +204,19 @@ impl Service {
             None,
             rule,
             reason.as_deref(),
+        )
+        .await?;
+        let data = serde_json::json!({
+            "name": customer.fields.name, "previous_owner": owner.username, "reason": reason,
+        });
+        self.emit(
+            &mut tx.exec(),
+            EventType::CustomerReleased,
+            Some(id),
+            Some(actor.id),
+            Some(owner.id),
+            &[],
+            data,
         )
         .await?;
         tx.commit().await?;
@@ -221,9 +287,11 @@ impl Service {
         }
         self.ensure_cap(&mut tx, &target).await?;
         let now = self.now();
+        let policy = self.policy_for_user(&mut tx.exec(), &target).await?;
+        let protected_until = self.protection_end(&policy);
         if !tx
             .exec()
-            .set_owner(id, customer.owner_id, Some(target.id), now)
+            .set_owner(id, customer.owner_id, Some(target.id), now, protected_until)
             .await?
         {
             return Err(ServiceError::Conflict {
@@ -240,6 +308,20 @@ impl Service {
             Some(target.id),
             rules::MANAGER_TRANSFER,
             reason.as_deref(),
+        )
+        .await?;
+        let previous: Vec<Id> = customer.owner_id.into_iter().collect();
+        let data = serde_json::json!({
+            "name": customer.fields.name, "owner": target.username, "by": actor.username, "reason": reason,
+        });
+        self.emit(
+            &mut tx.exec(),
+            EventType::CustomerAssigned,
+            Some(id),
+            Some(actor.id),
+            Some(target.id),
+            &previous,
+            data,
         )
         .await?;
         tx.commit().await?;

@@ -567,22 +567,26 @@ impl Exec<'_> {
     }
 
     /// Moves a customer from `expected` to `new_owner` (`None`: the pool), only if its owner is
-    /// still `expected`. Returns whether it moved: a lost race is not an error here.
+    /// still `expected`. Starts a new ownership: protected until `protected_until`, no recycle
+    /// warning given yet. Returns whether it moved: a lost race is not an error here.
     pub async fn set_owner(
         &mut self,
         id: Id,
         expected: Option<Id>,
         new_owner: Option<Id>,
         now: Timestamp,
+        protected_until: Option<Timestamp>,
     ) -> Result<bool> {
         let owned_since = new_owner.map(|_| now);
         let n = on_backend!(self, c => sqlx::query(
-            "UPDATE customers SET owner_id = $1, owned_since = $2, updated_at = $3
-             WHERE id = $4 AND owner_id IS NOT DISTINCT FROM $5",
+            "UPDATE customers SET owner_id = $1, owned_since = $2, updated_at = $3, protected_until = $4,
+                 recycle_warned_at = NULL
+             WHERE id = $5 AND owner_id IS NOT DISTINCT FROM $6",
         )
         .bind(new_owner)
         .bind(owned_since)
         .bind(now)
+        .bind(protected_until)
         .bind(id)
         .bind(expected)
         .execute(&mut **c)

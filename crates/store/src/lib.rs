@@ -15,11 +15,15 @@
 mod audit;
 mod connect;
 mod customers;
+mod deals;
 mod error;
+mod events;
 pub mod exec;
 mod followups;
+mod pool;
 mod sessions;
 mod users;
+mod webhooks;
 
 pub use audit::{AuditFilter, NewAuditEntry};
 pub use connect::{Backend, DatabaseUrl, Store, StoreOptions};
@@ -27,8 +31,12 @@ pub use customers::{
     Candidate, CustomerQuery, CustomerScope, CustomerSort, MatchData, NewCustomer, OwnerInfo,
     StoredProfile,
 };
+pub use deals::DealRow;
 pub use error::StoreError;
+pub use events::{EventAudience, NewEvent};
 pub use exec::{Conn, Exec, WriteTx};
+pub use pool::OwnedRow;
 pub use users::{NewUser, UserPatch};
+pub use webhooks::{Delivery, DeliveryJob, NewWebhook, Webhook};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -174,7 +174,7 @@ impl Exec<'_> {
 
     pub async fn list_users(&mut self, team_id: Option<Id>) -> Result<Vec<User>> {
         let rows = on_backend!(self, c => sqlx::query_as::<_, UserRow>(
-            concat!(select_user!(), "WHERE $1 IS NULL OR u.team_id = $1 ORDER BY u.username"),
+            concat!(select_user!(), "WHERE ($1 IS NULL OR u.team_id = $1) AND u.username <> '_system' ORDER BY u.username"),
         )
         .bind(team_id)
         .fetch_all(&mut **c)
@@ -213,6 +213,15 @@ impl Exec<'_> {
         self.user_by_id(id)
             .await?
             .ok_or(StoreError::NotFound { what: "user" })
+    }
+
+    /// The team of a user, by id.
+    pub async fn team_of(&mut self, user_id: Id) -> Result<Option<Id>> {
+        Ok(on_backend!(self, c => sqlx::query_scalar::<_, Option<i64>>("SELECT team_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut **c)
+            .await)?
+        .flatten())
     }
 
     pub async fn count_users(&mut self) -> Result<i64> {

@@ -4,9 +4,13 @@
 mod audit;
 mod auth;
 mod customers;
+mod deals;
+mod events;
 mod followups;
 mod ownership;
+mod pool;
 mod users;
+mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,4 +33,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::get, users::update))
         .routes(routes!(users::create_team, users::list_teams))
+        .routes(routes!(pool::get_policy, pool::set_policy))
+        .routes(routes!(pool::get_team_policy, pool::set_team_policy))
+        .routes(routes!(pool::list))
+        .routes(routes!(pool::recycle))
+        .routes(routes!(deals::add, deals::list))
+        .routes(routes!(deals::update))
+        .routes(routes!(events::stream))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
 }

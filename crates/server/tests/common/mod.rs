@@ -3,7 +3,11 @@
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
+use leadguard_domain::clock::ManualClock;
 use leadguard_domain::user::Role;
+use leadguard_server::Background;
 use leadguard_service::{NewUserRequest, Service};
 use leadguard_store::{Store, StoreOptions};
 use reqwest::{Method, StatusCode};
@@ -37,23 +41,50 @@ macro_rules! both_backends {
     };
 }
 
+/// The time tests start at (a Monday morning in Beijing); tests move the clock, never sleep.
+pub fn start_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
+        .expect("time")
+        .with_timezone(&chrono::Utc)
+}
+
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub service: Service,
     pub store: Store,
+    /// The service's clock: tests of time-based rules move it.
+    pub clock: Arc<ManualClock>,
     server: tokio::task::JoinHandle<()>,
     // Declared last: dropped after the server task is aborted.
-    pub db: TestDb,
+    pub db: Arc<TestDb>,
 }
 
 impl TestApp {
+    /// The server on a fresh database, with a manual clock and no background jobs.
     pub async fn spawn(backend: Backend) -> TestApp {
         let db = TestDb::create(backend).await;
+        TestApp::on(Arc::new(db), Background::NONE).await
+    }
+
+    /// Another server process on the same database as `self` (its own connections, clock
+    /// and background jobs), as a second `leadguard serve` would be.
+    pub async fn sibling(&self, background: Background) -> TestApp {
+        TestApp::on(self.db.clone(), background).await
+    }
+
+    /// The server on `db`, running `background`.
+    pub async fn on(db: Arc<TestDb>, background: Background) -> TestApp {
         let store = Store::open(db.url(), &StoreOptions::default())
             .await
             .expect("open store");
-        let service = Service::with_defaults(store.clone());
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let service = Service::new(
+            store.clone(),
+            Arc::new(leadguard_matching::WeightedMatcher::default()),
+            clock.clone(),
+            leadguard_service::Config::default(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -61,7 +92,7 @@ impl TestApp {
         let server = tokio::spawn({
             let service = service.clone();
             async move {
-                leadguard_server::serve(listener, service, std::future::pending())
+                leadguard_server::serve(listener, service, background, std::future::pending())
                     .await
                     .expect("serve");
             }
@@ -71,6 +102,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             service,
             store,
+            clock,
             server,
             db,
         }
