@@ -83,7 +83,11 @@ impl TestApp {
             store.clone(),
             Arc::new(leadguard_matching::WeightedMatcher::default()),
             clock.clone(),
-            leadguard_service::Config::default(),
+            leadguard_service::Config {
+                // Tests move the clock by weeks; logins made at the start must outlive that.
+                session_ttl: chrono::Duration::days(3650),
+                ..Default::default()
+            },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -180,6 +184,10 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::PATCH, path, Some(token), Some(body))
             .await
@@ -190,6 +198,43 @@ impl TestApp {
         let (status, v) = self.post("/api/v1/customers", token, body).await;
         assert_eq!(status, StatusCode::CREATED, "create: {v}");
         v["id"].as_i64().expect("id")
+    }
+
+    /// Moves this server's clock forward by `days` days.
+    pub fn advance_days(&self, days: i64) {
+        self.clock.advance(chrono::Duration::days(days));
+    }
+
+    /// Every event recorded so far (all audiences), oldest first, as the API shows them.
+    pub async fn all_events(&self) -> Vec<Value> {
+        let mut conn = self.store.read().await.expect("conn");
+        let events = conn
+            .exec()
+            .events_after(0, leadguard_store::EventAudience::All, 100_000)
+            .await
+            .expect("events");
+        events
+            .into_iter()
+            .map(|e| serde_json::to_value(e).expect("event json"))
+            .collect()
+    }
+
+    /// Events of type `kind` about `customer_id`.
+    pub async fn events_of(&self, kind: &str, customer_id: i64) -> Vec<Value> {
+        self.all_events()
+            .await
+            .into_iter()
+            .filter(|e| e["type"] == kind && e["customer_id"] == customer_id)
+            .collect()
+    }
+
+    /// Runs recycling now through the API, as `admin`; returns the report.
+    pub async fn recycle(&self, admin: &str) -> Value {
+        let (s, v) = self
+            .call(Method::POST, "/api/v1/pool/recycle", Some(admin), None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "recycle: {v}");
+        v
     }
 
     pub async fn customer_count(&self) -> i64 {
