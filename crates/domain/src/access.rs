@@ -28,6 +28,16 @@ pub fn customer_access(viewer: &User, owner: Option<&User>) -> Access {
     }
 }
 
+/// May `actor` merge (or unmerge) a customer owned by `owner`? Admins any; managers their
+/// team's and pool customers; reps only their own.
+pub fn may_merge(actor: &User, owner: Option<&User>) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Manager => owner.is_none_or(|o| o.id == actor.id || actor.manages(o)),
+        Role::Rep => owner.is_some_and(|o| o.id == actor.id),
+    }
+}
+
 /// May `actor` move a customer currently owned by `owner` to `target`? Admins may move any
 /// customer to anyone; managers only within their own team (pool customers included).
 pub fn may_transfer(actor: &User, owner: Option<&User>, target: &User) -> bool {

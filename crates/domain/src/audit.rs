@@ -19,8 +19,10 @@ pub enum AuditAction {
     Recycled,
     /// Given to a rep by a collision decision.
     Awarded,
-    /// Folded into another customer (the survivor).
+    /// Folded into another customer (on the duplicate), or absorbed one (on the survivor).
     Merged,
+    /// A merge undone: the duplicate restored.
+    Unmerged,
 }
 
 impl AuditAction {
@@ -33,6 +35,7 @@ impl AuditAction {
             AuditAction::Recycled => "recycled",
             AuditAction::Awarded => "awarded",
             AuditAction::Merged => "merged",
+            AuditAction::Unmerged => "unmerged",
         }
     }
 
@@ -45,6 +48,7 @@ impl AuditAction {
             AuditAction::Recycled,
             AuditAction::Awarded,
             AuditAction::Merged,
+            AuditAction::Unmerged,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -274,6 +274,9 @@ pub struct Customer {
     pub owned_since: Option<Timestamp>,
     pub last_followup_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// Set once the customer was folded into another (合并): its id resolves there.
+    #[serde(default)]
+    pub merged_into: Option<Id>,
 }
 
 #[cfg(test)]

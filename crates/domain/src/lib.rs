@@ -4,11 +4,13 @@
 pub mod access;
 pub mod audit;
 pub mod clock;
+pub mod collision;
 pub mod customer;
 pub mod event;
 pub mod followup;
 pub mod keys;
 pub mod mask;
+pub mod merge;
 pub mod ownership;
 pub mod pool;
 pub mod user;

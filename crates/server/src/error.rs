@@ -33,12 +33,17 @@ pub struct ErrorBody {
     pub cap: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owned: Option<u64>,
+    /// Where a merged customer lives now (`merged`, with a 308 redirect there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub body: Box<ErrorBody>,
+    /// `Location` header (redirects).
+    pub location: Option<String>,
 }
 
 impl ApiError {
@@ -54,7 +59,9 @@ impl ApiError {
                 owner: None,
                 cap: None,
                 owned: None,
+                merged_into: None,
             }),
+            location: None,
         }
     }
 }
@@ -108,6 +115,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { code, .. } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            ServiceError::Merged { into, .. } => {
+                let mut err = ApiError::new(StatusCode::PERMANENT_REDIRECT, "merged", message);
+                err.body.merged_into = Some(into);
+                err.location = Some(format!("/api/v1/customers/{into}"));
+                err
+            }
             ServiceError::AlreadyExists { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)
             }
@@ -142,7 +155,7 @@ fn duplicate_message(matches: &[MatchView]) -> String {
                 .map(|t| t.format("%Y-%m-%d").to_string())
                 .unwrap_or_default();
             format!(
-                "客户已存在：{}，归 {}（{}）所有，自 {} 起 / customer already exists: {} (#{}), owned by {} since {}",
+                "客户已存在：{}，归 {}（{}）所有，自 {} 起；如已在跟进可提出申诉 / customer already exists: {} (#{}), owned by {} since {}; to appeal, POST /api/v1/collisions with customer_id and reason",
                 m.name, o.display_name, o.username, since, m.name, m.customer_id, o.username, since
             )
         }
@@ -155,7 +168,13 @@ fn duplicate_message(matches: &[MatchView]) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(*self.body)).into_response()
+        let mut resp = (self.status, Json(*self.body)).into_response();
+        if let Some(loc) = self.location
+            && let Ok(v) = axum::http::HeaderValue::from_str(&loc)
+        {
+            resp.headers_mut().insert(axum::http::header::LOCATION, v);
+        }
+        resp
     }
 }
 

@@ -11,7 +11,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         license(name = "MIT")
     ),
     // Query parameter types are not collected from the handlers.
-    components(schemas(leadguard_service::Scope, leadguard_service::Sort)),
+    components(schemas(
+        leadguard_service::Scope,
+        leadguard_service::Sort,
+        leadguard_domain::collision::CaseStatus
+    )),
     tags(
         (name = "auth", description = "Logging in and out"),
         (name = "customers", description = "Entering customers with the duplicate check; reading and changing them"),
@@ -20,6 +24,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "audit", description = "The append-only log of ownership changes"),
         (name = "users", description = "Users and teams"),
         (name = "pool", description = "The public pool (公海): policies, browsing, recycling"),
+        (name = "collisions", description = "Collision cases (撞单): appeals, the managers' inbox, decisions (裁决), merges (合并)"),
         (name = "deals", description = "Deals (商机)"),
         (name = "events", description = "Live events (server-sent events)"),
         (name = "webhooks", description = "Webhooks: generic JSON with HMAC, WeCom, DingTalk, Feishu robots"),

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use leadguard_domain::Id;
 use leadguard_domain::access::{Access, customer_access};
 use leadguard_domain::audit::{AuditAction, rules};
+use leadguard_domain::collision::CaseOrigin;
 use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind};
 use leadguard_domain::event::EventType;
 use leadguard_domain::keys::{KeyKind, MatchKey};
@@ -21,7 +22,9 @@ use leadguard_store::{
 use serde::Deserialize;
 
 use crate::Service;
+use crate::collisions::Subject;
 use crate::error::{Result, ServiceError};
+use crate::merges::resolve;
 use crate::views::{CheckOutcome, CheckVerdict, Created, CustomerView, MatchView, OwnerView, Page};
 
 /// Which customers a list shows.
@@ -154,7 +157,7 @@ pub(crate) fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> Result<(i6
 
 impl Service {
     /// Tidies, validates and profiles a record; nothing is read or written.
-    fn prepare(&self, fields: CustomerFields) -> Result<(CustomerFields, Profile)> {
+    pub(crate) fn prepare(&self, fields: CustomerFields) -> Result<(CustomerFields, Profile)> {
         let fields = fields.tidy();
         let errs = fields.validate_shape();
         if !errs.is_empty() {
@@ -168,7 +171,7 @@ impl Service {
     }
 
     /// Stored customers that `profile` matches (suspected or duplicate), duplicates first.
-    async fn find_matches(
+    pub(crate) async fn find_matches(
         &self,
         exec: &mut Exec<'_>,
         profile: &Profile,
@@ -195,7 +198,11 @@ impl Service {
         Ok(matches)
     }
 
-    fn compare_candidate(&self, profile: &Profile, c: Candidate) -> Result<Option<MatchView>> {
+    pub(crate) fn compare_candidate(
+        &self,
+        profile: &Profile,
+        c: Candidate,
+    ) -> Result<Option<MatchView>> {
         let stored: Profile = match serde_json::from_str(&c.profile) {
             Ok(p) => p,
             Err(e) => {
@@ -306,6 +313,20 @@ impl Service {
                 reason: None,
             })
             .await?;
+        // Looks like another rep's customer: a case for their managers to settle.
+        let collision_cases = self
+            .open_cases_for_matches(
+                &mut tx.exec(),
+                CaseOrigin::SuspectedEntry,
+                actor,
+                Subject {
+                    customer_id: id,
+                    entered_at: now,
+                    owner_id: actor.id,
+                },
+                &suspected,
+            )
+            .await?;
         tx.commit().await?;
         self.grew();
         tracing::info!(actor = %actor.username, customer_id = id, "customer created");
@@ -313,6 +334,7 @@ impl Service {
         Ok(Created {
             customer,
             suspected,
+            collision_cases,
         })
     }
 
@@ -381,12 +403,31 @@ impl Service {
             .get_customer(id)
             .await?
             .ok_or(ServiceError::NotFound { what: "customer" })?;
+        if customer.merged_into.is_some() {
+            return Err(ServiceError::Merged {
+                id,
+                into: resolve(&mut exec, id).await?,
+            });
+        }
         let mut users = UserCache::default();
         let view = self.view(&mut exec, &mut users, actor, customer).await?;
         if view.access == Access::Limited && view.owner.is_some() {
             return Err(refused(view));
         }
         Ok(view)
+    }
+
+    /// Customer `id` as `actor` sees it, without the access check (after a change `actor`
+    /// was allowed to make).
+    pub(crate) async fn view_by_id(&self, actor: &User, id: Id) -> Result<CustomerView> {
+        let mut conn = self.store.read().await?;
+        let mut exec = conn.exec();
+        let customer = exec
+            .get_customer(id)
+            .await?
+            .ok_or(ServiceError::NotFound { what: "customer" })?;
+        self.view(&mut exec, &mut UserCache::default(), actor, customer)
+            .await
     }
 
     /// Loads a customer that `actor` may change, or explains why not.
@@ -529,6 +570,7 @@ impl Service {
         patch: CustomerPatch,
     ) -> Result<CustomerView> {
         let mut tx = self.store.begin().await?;
+        let id = self.lock_customer(&mut tx, id).await?;
         let (customer, _) = self.customer_for_change(&mut tx.exec(), actor, id).await?;
         let old_profile = self.matcher.profile(&customer.fields).ok();
         let (fields, profile) = self.prepare(patch.apply(customer.fields.clone()))?;
@@ -543,10 +585,9 @@ impl Service {
             .await?;
         // Only what this change brings about blocks it: a pair that was already a duplicate
         // before (entered under older rules, say) must not freeze the customer.
-        let duplicates: Vec<MatchView> = matches
+        let (duplicates, suspected): (Vec<MatchView>, Vec<MatchView>) = matches
             .into_iter()
-            .filter(|m| m.verdict == Verdict::Duplicate)
-            .collect();
+            .partition(|m| m.verdict == Verdict::Duplicate);
         let new_duplicates = self
             .filter_previous(&mut tx.exec(), old_profile.as_ref(), duplicates)
             .await?;
@@ -579,6 +620,20 @@ impl Service {
                 return Err(self.duplicate_of(&profile, customer_id).await);
             }
             Err(e) => return Err(e.into()),
+        }
+        if let Some(owner_id) = customer.owner_id {
+            self.open_cases_for_matches(
+                &mut tx.exec(),
+                CaseOrigin::Update,
+                actor,
+                Subject {
+                    customer_id: id,
+                    entered_at: customer.created_at,
+                    owner_id,
+                },
+                &suspected,
+            )
+            .await?;
         }
         tx.commit().await?;
         self.get_customer(actor, id).await

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Service;
 use crate::error::{Result, ServiceError};
+use crate::merges::resolve;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -107,6 +108,7 @@ impl Service {
     pub async fn add_deal(&self, actor: &User, customer_id: Id, input: DealInput) -> Result<Deal> {
         let (title, amount) = validate(&input)?;
         let mut tx = self.store.begin().await?;
+        let customer_id = self.lock_customer(&mut tx, customer_id).await?;
         self.customer_for_change(&mut tx.exec(), actor, customer_id)
             .await?;
         let row = tx
@@ -145,6 +147,7 @@ impl Service {
     pub async fn list_deals(&self, actor: &User, customer_id: Id) -> Result<Vec<Deal>> {
         let mut conn = self.store.read().await?;
         let mut exec = conn.exec();
+        let customer_id = resolve(&mut exec, customer_id).await?;
         self.customer_for_change(&mut exec, actor, customer_id)
             .await?;
         Ok(exec

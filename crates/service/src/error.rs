@@ -1,5 +1,6 @@
 //! Everything a use case can refuse, in words the server maps to HTTP in one place.
 
+use leadguard_domain::Id;
 use leadguard_domain::customer::FieldError;
 use leadguard_store::StoreError;
 
@@ -38,6 +39,9 @@ pub enum ServiceError {
     /// Releasing or transferring a customer that is in the pool, and the like.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The customer was merged into another; its id now resolves there.
+    #[error("customer {id} was merged into customer {into}")]
+    Merged { id: Id, into: Id },
     #[error("{what} already exists")]
     AlreadyExists { what: &'static str },
     #[error("the database is unavailable: {0}")]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::Service;
 use crate::customers::page_bounds;
 use crate::error::{Result, ServiceError};
+use crate::merges::resolve;
 use crate::views::Page;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +45,8 @@ impl Service {
             ));
         }
         let mut tx = self.store.begin().await?;
+        // A follow-up written to a merged customer's id lands on the survivor.
+        let customer_id = self.lock_customer(&mut tx, customer_id).await?;
         self.customer_for_change(&mut tx.exec(), actor, customer_id)
             .await?;
         let id = tx
@@ -69,6 +72,7 @@ impl Service {
         let (limit, offset) = page_bounds(limit, offset)?;
         let mut conn = self.store.read().await?;
         let mut exec = conn.exec();
+        let customer_id = resolve(&mut exec, customer_id).await?;
         self.customer_for_change(&mut exec, actor, customer_id)
             .await?;
         let (items, total) = exec.list_followups(customer_id, limit, offset).await?;

@@ -2,12 +2,14 @@
 //! the database: create with duplicate check, claim, release, transfer, follow-ups, users.
 
 mod auth;
+mod collisions;
 mod customers;
 mod deals;
 pub mod demo;
 mod error;
 mod events;
 mod followups;
+mod merges;
 mod ownership;
 mod pool;
 mod reindex;
@@ -25,10 +27,14 @@ use leadguard_matching::{Matcher, WeightedMatcher};
 use leadguard_store::Store;
 
 pub use auth::LoginOutcome;
+pub use collisions::{
+    AppealRequest, CaseQuery, CaseSide, CaseView, DecideRequest, DecisionView, ScanReport,
+};
 pub use customers::{CustomerPatch, ListCustomers, Scope, Sort};
 pub use deals::{Deal, DealInput, DealStage};
 pub use error::{Result, ServiceError};
 pub use followups::NewFollowUp;
+pub use merges::MergeRequest;
 pub use ownership::{AuditQuery, ReleaseRequest, TransferRequest};
 pub use pool::{PolicyUpdate, PolicyView, RecycleItem, RecycleReport};
 pub use reindex::ReindexReport;

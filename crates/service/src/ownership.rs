@@ -13,9 +13,9 @@ use leadguard_store::{AuditFilter, NewAuditEntry, WriteTx};
 use serde::Deserialize;
 
 use crate::Service;
-use crate::customers::{UserCache, page_bounds};
+use crate::customers::page_bounds;
 use crate::error::{Result, ServiceError};
-use crate::pool::customer_lock;
+use crate::merges::resolve;
 use crate::views::{CustomerView, OwnerView, Page};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -83,7 +83,7 @@ impl Service {
     /// policy's protection period.
     pub async fn claim(&self, actor: &User, id: Id) -> Result<CustomerView> {
         let mut tx = self.store.begin().await?;
-        tx.lock_keys(&[customer_lock(id)]).await?;
+        let id = self.lock_customer(&mut tx, id).await?;
         let customer = tx
             .exec()
             .get_customer(id)
@@ -172,6 +172,7 @@ impl Service {
     pub async fn release(&self, actor: &User, id: Id, req: ReleaseRequest) -> Result<CustomerView> {
         let reason = clean_reason(req.reason)?;
         let mut tx = self.store.begin().await?;
+        let id = self.lock_customer(&mut tx, id).await?;
         let (customer, owner) = self.customer_for_change(&mut tx.exec(), actor, id).await?;
         let Some(owner) = owner else {
             return Err(ServiceError::Conflict {
@@ -220,14 +221,7 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        let mut conn = self.store.read().await?;
-        let mut exec = conn.exec();
-        let customer = exec
-            .get_customer(id)
-            .await?
-            .ok_or(ServiceError::NotFound { what: "customer" })?;
-        self.view(&mut exec, &mut UserCache::default(), actor, customer)
-            .await
+        self.view_by_id(actor, id).await
     }
 
     /// Moves a customer to another rep: managers within their team, admins anywhere.
@@ -265,6 +259,7 @@ impl Service {
                 ),
             ));
         }
+        let id = self.lock_customer(&mut tx, id).await?;
         let customer = tx
             .exec()
             .get_customer(id)
@@ -325,18 +320,11 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        let mut conn = self.store.read().await?;
-        let mut exec = conn.exec();
-        let customer = exec
-            .get_customer(id)
-            .await?
-            .ok_or(ServiceError::NotFound { what: "customer" })?;
-        self.view(&mut exec, &mut UserCache::default(), actor, customer)
-            .await
+        self.view_by_id(actor, id).await
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         tx: &mut WriteTx,
         customer_id: Id,
@@ -376,6 +364,8 @@ impl Service {
             ..Default::default()
         };
         if let Some(id) = q.customer_id {
+            let id = resolve(&mut exec, id).await?;
+            filter.customer_id = Some(id);
             self.customer_for_change(&mut exec, actor, id).await?;
         } else {
             match actor.role {

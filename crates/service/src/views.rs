@@ -168,6 +168,8 @@ pub struct Created {
     pub customer: CustomerView,
     /// Existing customers that might be the same; a manager may want to look.
     pub suspected: Vec<MatchView>,
+    /// Collision cases opened because a suspected match belongs to another rep.
+    pub collision_cases: Vec<i64>,
 }
 
 /// One page of a list.

@@ -112,7 +112,12 @@ where
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     if let Some(id) = f.customer_id {
-        qb.push(" AND a.customer_id = ").push_bind(id);
+        // A survivor's history includes that of the customers merged into it.
+        qb.push(" AND (a.customer_id = ")
+            .push_bind(id)
+            .push(" OR a.customer_id IN (SELECT id FROM customers WHERE merged_into = ")
+            .push_bind(id)
+            .push("))");
     }
     if let Some(u) = f.involving_user {
         qb.push(" AND (a.actor_id = ")

@@ -144,6 +144,7 @@ struct CustomerRow {
     owned_since: Option<Timestamp>,
     last_followup_at: Option<Timestamp>,
     updated_at: Timestamp,
+    merged_into: Option<i64>,
 }
 
 macro_rules! select_customer {
@@ -151,7 +152,7 @@ macro_rules! select_customer {
         "SELECT c.id, c.kind, c.name, c.phones, c.emails, c.website, c.credit_code, c.address,
                 c.province, c.city, c.industry, c.size, c.source, c.postcode, c.birth_date,
                 c.id_number, c.created_by, c.created_at,
-                c.owner_id, c.owned_since, c.last_followup_at, c.updated_at
+                c.owner_id, c.owned_since, c.last_followup_at, c.updated_at, c.merged_into
          FROM customers c "
     };
 }
@@ -217,6 +218,7 @@ impl CustomerRow {
             owned_since: self.owned_since,
             last_followup_at: self.last_followup_at,
             updated_at: self.updated_at,
+            merged_into: self.merged_into,
         })
     }
 }
@@ -317,7 +319,7 @@ impl Exec<'_> {
         self.claim_identities(id, m.identities).await
     }
 
-    async fn delete_match_keys(&mut self, id: Id) -> Result<()> {
+    pub(crate) async fn delete_match_keys(&mut self, id: Id) -> Result<()> {
         on_backend!(self, c => sqlx::query("DELETE FROM customer_keys WHERE customer_id = $1")
             .bind(id).execute(&mut **c).await.map(|_| ()))?;
         on_backend!(self, c => sqlx::query("DELETE FROM customer_identities WHERE customer_id = $1")
@@ -355,7 +357,7 @@ impl Exec<'_> {
     /// Customers whose stored profile is older than `version`, oldest id first.
     pub async fn outdated_profiles(&mut self, version: i64, limit: i64) -> Result<Vec<Customer>> {
         let rows = on_backend!(self, c => sqlx::query_as::<_, CustomerRow>(
-            concat!(select_customer!(), "WHERE c.profile_version < $1 ORDER BY c.id LIMIT $2"),
+            concat!(select_customer!(), "WHERE c.profile_version < $1 AND c.merged_into IS NULL ORDER BY c.id LIMIT $2"),
         )
         .bind(version)
         .bind(limit)
@@ -598,12 +600,12 @@ impl Exec<'_> {
     /// A page of customers and the total number matching the query.
     pub async fn list_customers(&mut self, q: &CustomerQuery) -> Result<(Vec<Customer>, i64)> {
         let (rows, total) = on_backend!(self, c => {
-            let mut qb = QueryBuilder::new(concat!(select_customer!(), "WHERE 1 = 1"));
+            let mut qb = QueryBuilder::new(concat!(select_customer!(), "WHERE c.merged_into IS NULL"));
             push_customer_filter(&mut qb, q);
             qb.push(" ORDER BY ").push(q.sort.order_by());
             qb.push(" LIMIT ").push_bind(q.limit).push(" OFFSET ").push_bind(q.offset);
             let rows = qb.build_query_as::<CustomerRow>().fetch_all(&mut **c).await?;
-            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE 1 = 1");
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE c.merged_into IS NULL");
             push_customer_filter(&mut qb, q);
             let total: i64 = qb.build_query_scalar().fetch_one(&mut **c).await?;
             Ok::<_, sqlx::Error>((rows, total))
@@ -626,7 +628,7 @@ impl Exec<'_> {
         Ok(on_backend!(self, c => sqlx::query_as::<_, StoredProfile>(
             "SELECT c.id, c.name, u.username AS owner, c.profile
              FROM customers c LEFT JOIN users u ON u.id = c.owner_id
-             WHERE c.id > $1 ORDER BY c.id LIMIT $2",
+             WHERE c.id > $1 AND c.merged_into IS NULL ORDER BY c.id LIMIT $2",
         )
         .bind(after_id)
         .bind(limit)
@@ -636,7 +638,7 @@ impl Exec<'_> {
 
     pub async fn count_customers(&mut self) -> Result<i64> {
         Ok(
-            on_backend!(self, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers")
+            on_backend!(self, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers WHERE merged_into IS NULL")
             .fetch_one(&mut **c)
             .await)?,
         )

@@ -13,6 +13,7 @@
 //!   database itself refuses a second owner of the same phone, e-mail or credit code.
 
 mod audit;
+mod collisions;
 mod connect;
 mod customers;
 mod deals;
@@ -20,12 +21,14 @@ mod error;
 mod events;
 pub mod exec;
 mod followups;
+mod merges;
 mod pool;
 mod sessions;
 mod users;
 mod webhooks;
 
 pub use audit::{AuditFilter, NewAuditEntry};
+pub use collisions::{CaseInbox, CaseRow, Decision, NewCase};
 pub use connect::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use customers::{
     Candidate, CustomerQuery, CustomerScope, CustomerSort, MatchData, NewCustomer, OwnerInfo,
@@ -35,6 +38,7 @@ pub use deals::DealRow;
 pub use error::StoreError;
 pub use events::{EventAudience, NewEvent};
 pub use exec::{Conn, Exec, WriteTx};
+pub use merges::MergeRow;
 pub use pool::OwnedRow;
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{Delivery, DeliveryJob, NewWebhook, Webhook};

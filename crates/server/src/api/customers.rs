@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leadguard_domain::customer::CustomerFields;
 use leadguard_service::views::{CheckOutcome, CheckVerdict, Created, CustomerView, Page};
-use leadguard_service::{CustomerPatch, ListCustomers, ServiceError};
+use leadguard_service::{CustomerPatch, ListCustomers, MergeRequest, ServiceError};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -85,6 +85,7 @@ pub async fn list(
     params(("id" = i64, Path, description = "Customer id")),
     responses(
         (status = 200, description = "The customer", body = CustomerView),
+        (status = 308, description = "`merged`: the customer was merged; `Location` is the survivor", body = ErrorBody),
         (status = 403, description = "Owned by someone else: `owner` says who", body = ErrorBody),
         (status = 404, description = "No such customer", body = ErrorBody),
     ))]
@@ -118,4 +119,50 @@ pub async fn update(
     Ok(Json(
         state.service.update_customer(&auth.user, id, patch).await?,
     ))
+}
+
+/// Merge a duplicate into this customer (合并).
+///
+/// Contacts, phones, e-mails, follow-ups, deals and history move over; this customer keeps the
+/// earlier creation evidence of the two; the duplicate's id keeps resolving here (GET answers
+/// 308, writes land here). Allowed to the owner of both, their team's manager, or an admin.
+#[utoipa::path(post, path = "/customers/{id}/merge", tag = "collisions", operation_id = "merge_customers", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The surviving customer")),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, description = "The survivor after the merge", body = CustomerView),
+        (status = 403, description = "Not allowed to merge one of the two", body = ErrorBody),
+        (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 409, description = "`already_merged`", body = ErrorBody),
+        (status = 422, description = "`invalid_input` (e.g. the same customer twice)", body = ErrorBody),
+    ))]
+pub async fn merge(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<MergeRequest>,
+) -> ApiResult<Json<CustomerView>> {
+    Ok(Json(
+        state.service.merge_customers(&auth.user, id, req).await?,
+    ))
+}
+
+/// Undo the merge that folded customer `{id}` into another.
+///
+/// The customer comes back with its fields and owner as they were at the merge, and the
+/// follow-ups and deals it brought move back. Anything added to the survivor after the merge
+/// (including follow-ups written to this id meanwhile) stays with the survivor.
+#[utoipa::path(post, path = "/customers/{id}/unmerge", tag = "collisions", operation_id = "unmerge_customer", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The merged (duplicate) customer")),
+    responses(
+        (status = 200, description = "The restored customer", body = CustomerView),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 409, description = "`not_merged`, `survivor_merged` or `identity_taken`", body = ErrorBody),
+    ))]
+pub async fn unmerge(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CustomerView>> {
+    Ok(Json(state.service.unmerge_customer(&auth.user, id).await?))
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod collisions;
 mod customers;
 mod deals;
 mod events;
@@ -25,6 +26,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::create, customers::list))
         .routes(routes!(customers::check))
         .routes(routes!(customers::get, customers::update))
+        .routes(routes!(customers::merge))
+        .routes(routes!(customers::unmerge))
+        .routes(routes!(collisions::list, collisions::appeal))
+        .routes(routes!(collisions::get))
+        .routes(routes!(collisions::decide))
+        .routes(routes!(collisions::scan))
         .routes(routes!(followups::add, followups::list))
         .routes(routes!(ownership::claim))
         .routes(routes!(ownership::release))

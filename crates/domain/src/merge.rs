@@ -1,0 +1,163 @@
+//! Folding a duplicate customer into the survivor (合并), and taking it back out: which
+//! fields the survivor ends up with. Nothing is dropped: every phone, e-mail and contact of the
+//! duplicate is kept; the survivor's own values win where both have one.
+
+use crate::customer::{Contact, CustomerFields};
+
+/// Digits of a phone, or a lower-cased e-mail: two entries with the same key are one value.
+fn value_key(v: &str) -> String {
+    if v.contains('@') {
+        v.trim().to_lowercase()
+    } else {
+        let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            v.trim().to_string()
+        } else {
+            digits
+        }
+    }
+}
+
+fn union(into: &mut Vec<String>, from: &[String]) {
+    for v in from {
+        let k = value_key(v);
+        if !into.iter().any(|x| value_key(x) == k) {
+            into.push(v.clone());
+        }
+    }
+}
+
+fn same_contact(a: &Contact, b: &Contact) -> bool {
+    a.name.trim() == b.name.trim()
+        && a.phones.iter().map(|p| value_key(p)).collect::<Vec<_>>()
+            == b.phones.iter().map(|p| value_key(p)).collect::<Vec<_>>()
+        && a.emails.iter().map(|p| value_key(p)).collect::<Vec<_>>()
+            == b.emails.iter().map(|p| value_key(p)).collect::<Vec<_>>()
+}
+
+/// The survivor's fields after absorbing `duplicate`.
+pub fn merge_fields(survivor: &CustomerFields, duplicate: &CustomerFields) -> CustomerFields {
+    let mut out = survivor.clone();
+    union(&mut out.phones, &duplicate.phones);
+    union(&mut out.emails, &duplicate.emails);
+    for c in &duplicate.contacts {
+        if !out.contacts.iter().any(|x| same_contact(x, c)) {
+            out.contacts.push(c.clone());
+        }
+    }
+    let fill = |mine: &mut Option<String>, theirs: &Option<String>| {
+        if mine.is_none() {
+            mine.clone_from(theirs);
+        }
+    };
+    fill(&mut out.website, &duplicate.website);
+    fill(&mut out.credit_code, &duplicate.credit_code);
+    fill(&mut out.address, &duplicate.address);
+    fill(&mut out.province, &duplicate.province);
+    fill(&mut out.city, &duplicate.city);
+    fill(&mut out.industry, &duplicate.industry);
+    fill(&mut out.size, &duplicate.size);
+    fill(&mut out.source, &duplicate.source);
+    fill(&mut out.postcode, &duplicate.postcode);
+    fill(&mut out.birth_date, &duplicate.birth_date);
+    fill(&mut out.id_number, &duplicate.id_number);
+    out
+}
+
+/// The survivor's fields after an unmerge: `current` without what the merge brought in from
+/// `duplicate` (values the survivor had before, in `before`, stay). Changes made since the
+/// merge are kept.
+pub fn unmerge_fields(
+    current: &CustomerFields,
+    before: &CustomerFields,
+    duplicate: &CustomerFields,
+) -> CustomerFields {
+    let brought = |v: &str, had: &[String], from: &[String]| {
+        let k = value_key(v);
+        from.iter().any(|x| value_key(x) == k) && !had.iter().any(|x| value_key(x) == k)
+    };
+    let mut out = current.clone();
+    out.phones
+        .retain(|p| !brought(p, &before.phones, &duplicate.phones));
+    out.emails
+        .retain(|e| !brought(e, &before.emails, &duplicate.emails));
+    // Keep a contact unless it came with the duplicate (and the survivor did not have it).
+    out.contacts.retain(|c| {
+        before.contacts.iter().any(|b| same_contact(b, c))
+            || !duplicate.contacts.iter().any(|d| same_contact(d, c))
+    });
+    let clear = |now: &mut Option<String>, had: &Option<String>, theirs: &Option<String>| {
+        if had.is_none() && now.is_some() && now == theirs {
+            *now = None;
+        }
+    };
+    clear(&mut out.website, &before.website, &duplicate.website);
+    clear(
+        &mut out.credit_code,
+        &before.credit_code,
+        &duplicate.credit_code,
+    );
+    clear(&mut out.address, &before.address, &duplicate.address);
+    clear(&mut out.province, &before.province, &duplicate.province);
+    clear(&mut out.city, &before.city, &duplicate.city);
+    clear(&mut out.industry, &before.industry, &duplicate.industry);
+    clear(&mut out.size, &before.size, &duplicate.size);
+    clear(&mut out.source, &before.source, &duplicate.source);
+    clear(&mut out.postcode, &before.postcode, &duplicate.postcode);
+    clear(
+        &mut out.birth_date,
+        &before.birth_date,
+        &duplicate.birth_date,
+    );
+    clear(&mut out.id_number, &before.id_number, &duplicate.id_number);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(name: &str, phones: &[&str], emails: &[&str]) -> CustomerFields {
+        CustomerFields {
+            name: name.into(),
+            phones: phones.iter().map(|s| s.to_string()).collect(),
+            emails: emails.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn merge_keeps_everything_once_and_unmerge_takes_it_back() {
+        let mut s = fields("星河互联", &["138-0013-8000"], &["a@x.com"]);
+        s.contacts.push(Contact {
+            name: "王经理".into(),
+            ..Default::default()
+        });
+        let mut d = fields(
+            "星河互联科技有限公司",
+            &["13800138000", "010-6258 8888"],
+            &["A@x.com", "b@x.com"],
+        );
+        d.website = Some("xinghe.cn".into());
+        d.contacts.push(Contact {
+            name: "李工".into(),
+            phones: vec!["139 0000 0000".into()],
+            ..Default::default()
+        });
+        let m = merge_fields(&s, &d);
+        assert_eq!(m.name, "星河互联", "the survivor's name stays");
+        assert_eq!(m.phones, vec!["138-0013-8000", "010-6258 8888"]);
+        assert_eq!(m.emails, vec!["a@x.com", "b@x.com"]);
+        assert_eq!(m.website.as_deref(), Some("xinghe.cn"));
+        assert_eq!(m.contacts.len(), 2);
+
+        // After the merge the survivor gained an e-mail of its own; unmerge keeps it.
+        let mut now = m.clone();
+        now.emails.push("c@x.com".into());
+        let back = unmerge_fields(&now, &s, &d);
+        assert_eq!(back.phones, s.phones);
+        assert_eq!(back.emails, vec!["a@x.com", "c@x.com"]);
+        assert_eq!(back.website, None);
+        assert_eq!(back.contacts, s.contacts);
+    }
+}
