@@ -261,3 +261,129 @@ fn bad_arguments_get_clear_errors() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `leadguard recycle`: a dry run previews next month without changing anything; two processes
+/// run at once on one database recycle each customer once.
+async fn recycle_processes_on_one_database(backend: Backend) {
+    const BRANDS: [&str; 12] = [
+        "星河", "蓝鲸", "青松", "金桥", "华彩", "瑞丰", "博远", "东升", "天合", "众诚", "鼎盛",
+        "恒通",
+    ];
+    let db = TestDb::create(backend).await;
+    let work = tempfile::tempdir().unwrap();
+    let url = db.url().to_string();
+    let out = run(
+        work.path(),
+        &[
+            "user",
+            "add",
+            "zhangsan",
+            "--role",
+            "rep",
+            "--password",
+            "s3cret-pass",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = Server::start(
+        work.path(),
+        &["--database-url", &url, "--recycle-interval", "0"],
+    );
+    let http = reqwest::Client::new();
+    let token = login(&http, &server.base, "zhangsan", "s3cret-pass").await;
+    for (i, brand) in BRANDS.iter().enumerate() {
+        let r = http
+            .post(format!("{}/api/v1/customers", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("{brand}科技有限公司"), "phones": [format!("1380000{i:04}")]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    drop(server);
+
+    // Default policy: 30 days without a follow-up. Forty days on, all are due.
+    let later = (chrono::Utc::now() + chrono::Duration::days(40)).to_rfc3339();
+    let report = |out: &Output| -> Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON report")
+    };
+    let preview = report(&run(
+        work.path(),
+        &[
+            "recycle",
+            "--dry-run",
+            "--now",
+            &later,
+            "--json",
+            "--database-url",
+            &url,
+        ],
+    ));
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(preview["recycled"].as_array().unwrap().len(), BRANDS.len());
+    let now = report(&run(
+        work.path(),
+        &["recycle", "--json", "--database-url", &url],
+    ));
+    assert_eq!(now["recycled"], json!([]), "nothing is due today: {now}");
+
+    let children: Vec<Child> = (0..2)
+        .map(|_| {
+            Command::new(BIN)
+                .args(["recycle", "--now", &later, "--json", "--database-url", &url])
+                .current_dir(work.path())
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn recycle")
+        })
+        .collect();
+    let mut recycled: Vec<i64> = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().expect("recycle");
+        for item in report(&out)["recycled"].as_array().unwrap() {
+            recycled.push(item["customer_id"].as_i64().unwrap());
+        }
+    }
+    recycled.sort();
+    let expected: Vec<i64> = (1..=BRANDS.len() as i64).collect();
+    assert_eq!(
+        recycled, expected,
+        "each customer recycled by exactly one process"
+    );
+    let again = report(&run(
+        work.path(),
+        &["recycle", "--now", &later, "--json", "--database-url", &url],
+    ));
+    assert_eq!(again["recycled"], json!([]));
+
+    let out = run(
+        work.path(),
+        &["recycle", "--now", "next tuesday", "--database-url", &url],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
+}
+
+#[tokio::test]
+async fn sqlite_recycle_processes() {
+    recycle_processes_on_one_database(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_recycle_processes() {
+    recycle_processes_on_one_database(Backend::Postgres).await;
+}
