@@ -154,6 +154,9 @@ enum UserCommand {
         cap: Option<i64>,
         #[arg(long)]
         active: Option<bool>,
+        /// On leave: assignment rules skip the user.
+        #[arg(long)]
+        on_leave: Option<bool>,
         #[arg(long, hide_env_values = true)]
         password: Option<String>,
     },
@@ -403,6 +406,7 @@ async fn user_command(service: Service, cmd: UserCommand) -> Result<()> {
             display_name,
             cap,
             active,
+            on_leave,
             password,
         } => {
             let user = service
@@ -415,6 +419,7 @@ async fn user_command(service: Service, cmd: UserCommand) -> Result<()> {
                         team,
                         owner_cap: cap,
                         active,
+                        on_leave,
                         password,
                     },
                 )

@@ -54,6 +54,7 @@ mod tests {
 
     fn user(id: i64, role: Role, team: &str) -> User {
         User {
+            on_leave: false,
             id,
             username: format!("u{id}"),
             display_name: format!("U{id}"),

@@ -23,6 +23,8 @@ pub enum AuditAction {
     Merged,
     /// A merge undone: the duplicate restored.
     Unmerged,
+    /// Given to a rep by an assignment rule.
+    Assigned,
 }
 
 impl AuditAction {
@@ -36,6 +38,7 @@ impl AuditAction {
             AuditAction::Awarded => "awarded",
             AuditAction::Merged => "merged",
             AuditAction::Unmerged => "unmerged",
+            AuditAction::Assigned => "assigned",
         }
     }
 
@@ -49,6 +52,7 @@ impl AuditAction {
             AuditAction::Awarded,
             AuditAction::Merged,
             AuditAction::Unmerged,
+            AuditAction::Assigned,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -65,6 +69,8 @@ pub mod rules {
     pub const COLLISION_FIRST_COME: &str = "collision_first_come";
     pub const COLLISION_MANAGER_DECISION: &str = "collision_manager_decision";
     pub const MERGE: &str = "merge";
+    /// A lead no assignment rule could place: entered straight into the pool.
+    pub const POOL_INTAKE: &str = "pool_intake";
 }
 
 /// One ownership change. Users are given by username so that the log reads on its own.

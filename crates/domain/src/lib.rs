@@ -2,6 +2,7 @@
 //! trait, permissions and masking are plain functions, so every rule can be tested in isolation.
 
 pub mod access;
+pub mod assignment;
 pub mod audit;
 pub mod clock;
 pub mod collision;

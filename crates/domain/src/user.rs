@@ -56,6 +56,9 @@ pub struct User {
     pub active: bool,
     /// Most customers this user may own at once; `null`: the global default applies.
     pub owner_cap: Option<u32>,
+    /// On leave: skipped by assignment rules.
+    #[serde(default)]
+    pub on_leave: bool,
 }
 
 impl User {
@@ -116,6 +119,7 @@ mod tests {
 
     fn user(id: i64, role: Role, team: Option<&str>) -> User {
         User {
+            on_leave: false,
             id,
             username: format!("u{id}"),
             display_name: format!("U{id}"),

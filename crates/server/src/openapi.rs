@@ -25,6 +25,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "users", description = "Users and teams"),
         (name = "pool", description = "The public pool (公海): policies, browsing, recycling"),
         (name = "collisions", description = "Collision cases (撞单): appeals, the managers' inbox, decisions (裁决), merges (合并)"),
+        (name = "assignment", description = "Assignment rules (分配规则), dry runs and lead intake"),
         (name = "deals", description = "Deals (商机)"),
         (name = "events", description = "Live events (server-sent events)"),
         (name = "webhooks", description = "Webhooks: generic JSON with HMAC, WeCom, DingTalk, Feishu robots"),

@@ -112,6 +112,7 @@ async fn login_and_tokens(backend: Backend) {
             None,
             "zhangsan",
             leadguard_service::UserUpdate {
+                on_leave: None,
                 active: Some(false),
                 ..Default::default()
             },
@@ -448,6 +449,7 @@ async fn owner_cap_is_enforced(backend: Backend) {
             None,
             "zhangsan",
             leadguard_service::UserUpdate {
+                on_leave: None,
                 owner_cap: Some(3),
                 ..Default::default()
             },

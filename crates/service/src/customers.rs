@@ -17,7 +17,7 @@ use leadguard_matching::profile::PROFILE_VERSION;
 use leadguard_matching::{Profile, Verdict};
 use leadguard_store::{
     Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, MatchData, NewAuditEntry,
-    NewCustomer, StoreError,
+    NewCustomer, StoreError, WriteTx,
 };
 use serde::Deserialize;
 
@@ -245,12 +245,6 @@ impl Service {
     /// saves it, owned by the actor (first come, first served), recorded in the audit log.
     pub async fn create_customer(&self, actor: &User, fields: CustomerFields) -> Result<Created> {
         let (fields, profile) = self.prepare(fields)?;
-        let keys = profile.index_keys();
-        let identities = profile.unique_keys();
-        let profile_json =
-            serde_json::to_string(&profile).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let name_search = profile.name.folded.clone();
-
         let mut tx = self.store.begin().await?;
         tx.lock_keys(&profile.lock_keys()).await?;
         tx.lock_user(actor.id).await?;
@@ -276,43 +270,23 @@ impl Service {
             owned: e.owned,
         })?;
         let now = self.now();
-        let inserted = tx
-            .exec()
-            .insert_customer(&NewCustomer {
-                fields: &fields,
-                matching: MatchData {
-                    name_search: &name_search,
-                    profile: &profile_json,
-                    version: i64::from(PROFILE_VERSION),
-                    keys: &keys,
-                    identities: &identities,
-                },
-                created_by: actor.id,
-                owner_id: Some(actor.id),
-                now,
-            })
-            .await;
-        let id = match inserted {
+        let id = match self
+            .insert_new(
+                &mut tx,
+                actor,
+                &fields,
+                &profile,
+                Some(actor.id),
+                rules::FIRST_COME,
+            )
+            .await?
+        {
             Ok(id) => id,
-            Err(StoreError::IdentityTaken { customer_id, .. }) => {
-                // Only reachable if a writer skipped the key locks; the unique index still holds.
+            Err(holder) => {
                 drop(tx);
-                return Err(self.duplicate_of(&profile, customer_id).await);
+                return Err(self.duplicate_of(&profile, holder).await);
             }
-            Err(e) => return Err(e.into()),
         };
-        tx.exec()
-            .append_audit(&NewAuditEntry {
-                at: now,
-                customer_id: id,
-                action: AuditAction::Created,
-                actor_id: actor.id,
-                before_owner_id: None,
-                after_owner_id: Some(actor.id),
-                rule: rules::FIRST_COME,
-                reason: None,
-            })
-            .await?;
         // Looks like another rep's customer: a case for their managers to settle.
         let collision_cases = self
             .open_cases_for_matches(
@@ -336,6 +310,58 @@ impl Service {
             suspected,
             collision_cases,
         })
+    }
+
+    /// Saves a new customer that the caller has locked and checked, owned by `owner` (or in
+    /// the pool), with its `created` audit entry under `rule`. `Ok(Err(holder))`: another
+    /// customer holds one of its unique identifiers (possible only for a writer that skipped
+    /// the key locks; the unique index still holds); the caller must roll back.
+    pub(crate) async fn insert_new(
+        &self,
+        tx: &mut WriteTx,
+        actor: &User,
+        fields: &CustomerFields,
+        profile: &Profile,
+        owner: Option<Id>,
+        rule: &str,
+    ) -> Result<std::result::Result<Id, Id>> {
+        let profile_json =
+            serde_json::to_string(profile).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let now = self.now();
+        let inserted = tx
+            .exec()
+            .insert_customer(&NewCustomer {
+                fields,
+                matching: MatchData {
+                    name_search: &profile.name.folded,
+                    profile: &profile_json,
+                    version: i64::from(PROFILE_VERSION),
+                    keys: &profile.index_keys(),
+                    identities: &profile.unique_keys(),
+                },
+                created_by: actor.id,
+                owner_id: owner,
+                now,
+            })
+            .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(StoreError::IdentityTaken { customer_id, .. }) => return Ok(Err(customer_id)),
+            Err(e) => return Err(e.into()),
+        };
+        tx.exec()
+            .append_audit(&NewAuditEntry {
+                at: now,
+                customer_id: id,
+                action: AuditAction::Created,
+                actor_id: actor.id,
+                before_owner_id: None,
+                after_owner_id: owner,
+                rule,
+                reason: None,
+            })
+            .await?;
+        Ok(Ok(id))
     }
 
     /// Records that an entry was refused as a duplicate (its own transaction: the entry's was
@@ -374,7 +400,7 @@ impl Service {
         }
     }
 
-    async fn duplicate_of(&self, profile: &Profile, customer_id: Id) -> ServiceError {
+    pub(crate) async fn duplicate_of(&self, profile: &Profile, customer_id: Id) -> ServiceError {
         let result: Result<Vec<MatchView>> = async {
             let mut conn = self.store.read().await?;
             let candidates = conn.exec().candidates(&[customer_id]).await?;

@@ -1,6 +1,7 @@
 //! Leadguard's use cases. Each runs in one transaction and is the only way its change reaches
 //! the database: create with duplicate check, claim, release, transfer, follow-ups, users.
 
+mod assignment;
 mod auth;
 mod collisions;
 mod customers;
@@ -26,6 +27,10 @@ use leadguard_domain::ownership::DEFAULT_OWNER_CAP;
 use leadguard_matching::{Matcher, WeightedMatcher};
 use leadguard_store::Store;
 
+pub use assignment::{
+    Decision, DryRun, LeadOutcome, LeadOutcomeKind, LeadRequest, RuleInput, RuleVersionView,
+    RuleView, SkippedRep,
+};
 pub use auth::LoginOutcome;
 pub use collisions::{
     AppealRequest, CaseQuery, CaseSide, CaseView, DecideRequest, DecisionView, ScanReport,

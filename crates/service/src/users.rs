@@ -40,6 +40,8 @@ pub struct UserUpdate {
     pub owner_cap: Option<i64>,
     /// Deactivated users cannot log in; their sessions end at once.
     pub active: Option<bool>,
+    /// On leave: assignment rules skip the user.
+    pub on_leave: Option<bool>,
     pub password: Option<String>,
 }
 
@@ -208,6 +210,7 @@ impl Service {
                 .filter(|d| !d.is_empty()),
             role: upd.role,
             active: upd.active,
+            on_leave: upd.on_leave,
             ..Default::default()
         };
         if let Some(cap) = upd.owner_cap {

@@ -12,6 +12,7 @@
 //! - Either way, identifiers that belong to one customer only are a primary key, so the
 //!   database itself refuses a second owner of the same phone, e-mail or credit code.
 
+mod assignment;
 mod audit;
 mod collisions;
 mod connect;
@@ -27,6 +28,7 @@ mod sessions;
 mod users;
 mod webhooks;
 
+pub use assignment::{NewDecision, RepRecord, RuleData, RuleRow, RuleVersionRow};
 pub use audit::{AuditFilter, NewAuditEntry};
 pub use collisions::{CaseInbox, CaseRow, Decision, NewCase};
 pub use connect::{Backend, DatabaseUrl, Store, StoreOptions};

@@ -32,7 +32,7 @@ impl Exec<'_> {
     /// The active user behind a token that is neither expired nor revoked.
     pub async fn session_user(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
         let row = on_backend!(self, c => sqlx::query_as::<_, UserRow>(
-            "SELECT u.id, u.username, u.display_name, u.role, t.name AS team, u.active, u.owner_cap
+            "SELECT u.id, u.username, u.display_name, u.role, t.name AS team, u.active, u.owner_cap, u.on_leave
              FROM sessions s
              JOIN users u ON u.id = s.user_id
              LEFT JOIN teams t ON t.id = u.team_id

@@ -28,6 +28,7 @@ pub struct UserPatch {
     /// `Some(None)` falls back to the default cap.
     pub owner_cap: Option<Option<u32>>,
     pub active: Option<bool>,
+    pub on_leave: Option<bool>,
     pub password_hash: Option<String>,
 }
 
@@ -40,6 +41,7 @@ pub(crate) struct UserRow {
     team: Option<String>,
     active: bool,
     owner_cap: Option<i64>,
+    on_leave: bool,
 }
 
 impl UserRow {
@@ -54,6 +56,7 @@ impl UserRow {
             team: self.team,
             active: self.active,
             owner_cap: self.owner_cap.map(|c| u32::try_from(c).unwrap_or(u32::MAX)),
+            on_leave: self.on_leave,
         })
     }
 }
@@ -61,7 +64,7 @@ impl UserRow {
 /// `SELECT` of a [`UserRow`]; a macro so that `concat!` can extend it into a `&'static str`.
 macro_rules! select_user {
     () => {
-        "SELECT u.id, u.username, u.display_name, u.role, t.name AS team, u.active, u.owner_cap
+        "SELECT u.id, u.username, u.display_name, u.role, t.name AS team, u.active, u.owner_cap, u.on_leave
          FROM users u LEFT JOIN teams t ON t.id = u.team_id "
     };
 }
@@ -192,7 +195,8 @@ impl Exec<'_> {
                 team_id       = CASE WHEN $3 THEN $4 ELSE team_id END,
                 owner_cap     = CASE WHEN $5 THEN $6 ELSE owner_cap END,
                 active        = COALESCE($7, active),
-                password_hash = COALESCE($8, password_hash)
+                password_hash = COALESCE($8, password_hash),
+                on_leave      = COALESCE($10, on_leave)
              WHERE id = $9",
         )
         .bind(p.display_name.as_deref())
@@ -204,6 +208,7 @@ impl Exec<'_> {
         .bind(p.active)
         .bind(p.password_hash.as_deref())
         .bind(id)
+        .bind(p.on_leave)
         .execute(&mut **c)
         .await
         .map(|r| r.rows_affected()))?;

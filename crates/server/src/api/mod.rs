@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`. Every handler is annotated for the OpenAPI document, which is
 //! assembled from the same router that serves the requests, so the two cannot drift apart.
 
+mod assignment;
 mod audit;
 mod auth;
 mod collisions;
@@ -44,6 +45,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pool::get_team_policy, pool::set_team_policy))
         .routes(routes!(pool::list))
         .routes(routes!(pool::recycle))
+        .routes(routes!(assignment::create, assignment::list))
+        .routes(routes!(
+            assignment::get,
+            assignment::update,
+            assignment::delete
+        ))
+        .routes(routes!(assignment::versions))
+        .routes(routes!(assignment::dry_run))
+        .routes(routes!(assignment::intake))
         .routes(routes!(deals::add, deals::list))
         .routes(routes!(deals::update))
         .routes(routes!(events::stream))

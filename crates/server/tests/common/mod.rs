@@ -75,6 +75,14 @@ impl TestApp {
 
     /// The server on `db`, running `background`.
     pub async fn on(db: Arc<TestDb>, background: Background) -> TestApp {
+        // Server-side errors show in a failing test's output (RUST_LOG to see more).
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+            )
+            .try_init();
         let store = Store::open(db.url(), &StoreOptions::default())
             .await
             .expect("open store");
