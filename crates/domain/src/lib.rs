@@ -14,6 +14,7 @@ pub mod mask;
 pub mod merge;
 pub mod ownership;
 pub mod pool;
+pub mod report;
 pub mod user;
 
 pub use access::Access;

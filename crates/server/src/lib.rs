@@ -2,6 +2,7 @@
 //! `/api/openapi.json`, `/healthz`, and the web pages.
 
 mod api;
+pub mod charts;
 pub mod delivery;
 pub mod error;
 mod extract;

@@ -26,6 +26,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "pool", description = "The public pool (公海): policies, browsing, recycling"),
         (name = "collisions", description = "Collision cases (撞单): appeals, the managers' inbox, decisions (裁决), merges (合并)"),
         (name = "assignment", description = "Assignment rules (分配规则), dry runs and lead intake"),
+        (name = "reports", description = "Collision, fairness and pool reports: JSON, CSV, XLSX, SVG charts"),
         (name = "deals", description = "Deals (商机)"),
         (name = "events", description = "Live events (server-sent events)"),
         (name = "webhooks", description = "Webhooks: generic JSON with HMAC, WeCom, DingTalk, Feishu robots"),

@@ -255,8 +255,7 @@ impl Service {
         if !duplicates.is_empty() {
             drop(tx);
             tracing::info!(actor = %actor.username, matched = duplicates[0].customer_id, "duplicate blocked");
-            self.record_blocked(actor, &fields.name, &duplicates[0])
-                .await;
+            self.record_blocked(actor, &fields, &duplicates[0]).await;
             return Err(ServiceError::Duplicate {
                 matches: duplicates,
             });
@@ -284,7 +283,13 @@ impl Service {
             Ok(id) => id,
             Err(holder) => {
                 drop(tx);
-                return Err(self.duplicate_of(&profile, holder).await);
+                let err = self.duplicate_of(&profile, holder).await;
+                if let ServiceError::Duplicate { matches } = &err
+                    && let Some(m) = matches.first()
+                {
+                    self.record_blocked(actor, &fields, m).await;
+                }
+                return Err(err);
             }
         };
         // Looks like another rep's customer: a case for their managers to settle.
@@ -366,15 +371,24 @@ impl Service {
 
     /// Records that an entry was refused as a duplicate (its own transaction: the entry's was
     /// rolled back). The owner and their managers see who tried, and when.
-    async fn record_blocked(&self, actor: &User, entered: &str, m: &MatchView) {
+    async fn record_blocked(&self, actor: &User, entered: &CustomerFields, m: &MatchView) {
         let result: Result<()> = async {
             let mut tx = self.store.begin().await?;
             let owner_id = match &m.owner {
                 Some(o) => tx.exec().user_by_username(&o.username).await?.map(|u| u.id),
                 None => None,
             };
+            // The strongest evidence names the match reason in reports.
+            let reason = m
+                .reasons
+                .iter()
+                .filter(|r| r.weight > 0.0)
+                .max_by(|a, b| a.weight.total_cmp(&b.weight))
+                .map(|r| r.field.clone());
             let data = serde_json::json!({
-                "entered_name": entered,
+                "entered_name": entered.name,
+                "source": entered.source,
+                "reason": reason,
                 "matched_customer_id": m.customer_id,
                 "matched_name": m.name,
                 "owner": m.owner.as_ref().map(|o| o.username.clone()),

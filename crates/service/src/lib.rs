@@ -14,6 +14,7 @@ mod merges;
 mod ownership;
 mod pool;
 mod reindex;
+mod reports;
 mod users;
 pub mod views;
 mod webhooks;
@@ -43,6 +44,9 @@ pub use merges::MergeRequest;
 pub use ownership::{AuditQuery, ReleaseRequest, TransferRequest};
 pub use pool::{PolicyUpdate, PolicyView, RecycleItem, RecycleReport};
 pub use reindex::ReindexReport;
+pub use reports::{
+    CollisionReport, Count, FairnessReport, PoolReport, RepShare, Report, ReportQuery,
+};
 pub use users::{NewUserRequest, UserUpdate};
 pub use webhooks::{DeliveryView, WebhookFormat, WebhookInput, WebhookView};
 

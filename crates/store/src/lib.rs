@@ -24,6 +24,7 @@ pub mod exec;
 mod followups;
 mod merges;
 mod pool;
+mod reports;
 mod sessions;
 mod users;
 mod webhooks;
@@ -42,6 +43,7 @@ pub use events::{EventAudience, NewEvent};
 pub use exec::{Conn, Exec, WriteTx};
 pub use merges::MergeRow;
 pub use pool::OwnedRow;
+pub use reports::{CaseFact, DecisionFact, EventFact, PoolFact};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{Delivery, DeliveryJob, NewWebhook, Webhook};
 

@@ -6,6 +6,8 @@
 
 mod columns;
 mod read;
+mod write;
 
 pub use columns::{ColumnType, Mapping, MappingError};
 pub use read::{Table, TabularError, read_csv_bytes, read_path};
+pub use write::{Cell, Sheet, WriteError, csv_bytes, xlsx_bytes};

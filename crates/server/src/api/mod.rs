@@ -11,6 +11,7 @@ mod events;
 mod followups;
 mod ownership;
 mod pool;
+mod reports;
 mod users;
 mod webhooks;
 
@@ -54,6 +55,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assignment::versions))
         .routes(routes!(assignment::dry_run))
         .routes(routes!(assignment::intake))
+        .routes(routes!(reports::report))
+        .routes(routes!(reports::download))
+        .routes(routes!(reports::chart))
         .routes(routes!(deals::add, deals::list))
         .routes(routes!(deals::update))
         .routes(routes!(events::stream))
