@@ -25,10 +25,13 @@ pub enum EventType {
     CustomerClaimed,
     #[serde(rename = "customer.released")]
     CustomerReleased,
+    /// The weekly collision, fairness and pool report (Mondays).
+    #[serde(rename = "report.weekly")]
+    ReportWeekly,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 10] = [
         EventType::CustomerAssigned,
         EventType::DuplicateBlocked,
         EventType::CollisionOpened,
@@ -38,6 +41,7 @@ impl EventType {
         EventType::CustomerRecycled,
         EventType::CustomerClaimed,
         EventType::CustomerReleased,
+        EventType::ReportWeekly,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl EventType {
             EventType::CustomerRecycled => "customer.recycled",
             EventType::CustomerClaimed => "customer.claimed",
             EventType::CustomerReleased => "customer.released",
+            EventType::ReportWeekly => "report.weekly",
         }
     }
 
@@ -70,6 +75,7 @@ impl EventType {
             EventType::CustomerRecycled => "客户已回收公海",
             EventType::CustomerClaimed => "客户已领取",
             EventType::CustomerReleased => "客户已退回公海",
+            EventType::ReportWeekly => "每周撞单与分配报告",
         }
     }
 }

@@ -50,6 +50,16 @@ fn summary(e: &Event) -> (String, Vec<String>) {
             "rule" => "规则",
             "due" => "回收时间",
             "winner" => "裁决归属",
+            "period" => "周期",
+            "blocked" => "拦截撞单",
+            "cases_opened" => "新增撞单",
+            "cases_decided" => "已裁决",
+            "median_hours_to_decide" => "裁决中位时长（小时）",
+            "leads_assigned" => "分配线索",
+            "gini" => "分配基尼系数",
+            "pool_size" => "公海客户",
+            "claims" => "领取",
+            "recycles" => "回收",
             _ => "",
         };
         for (k, v) in obj {

@@ -126,8 +126,9 @@ async fn method_not_allowed() -> ApiError {
 /// both jobs coordinate through it, so none recycles a customer or sends a message twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Background {
-    /// How often owned customers are checked for recycling to the pool (`None`: never, for
-    /// deployments that run `leadguard recycle` from cron instead).
+    /// How often the scheduled jobs run: recycling customers to the pool, and sending the
+    /// weekly report when it is due (`None`: never, for deployments that run `leadguard
+    /// recycle` from cron instead).
     pub recycle_every: Option<Duration>,
     /// How often the webhook outbox is polled for due deliveries (`None`: never).
     pub deliver_every: Option<Duration>,
@@ -160,7 +161,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut jobs = tokio::task::JoinSet::new();
     if let Some(every) = background.recycle_every {
-        jobs.spawn(recycle_loop(service.clone(), every));
+        jobs.spawn(schedule_loop(service.clone(), every));
     }
     if let Some(every) = background.deliver_every {
         jobs.spawn(delivery::run(service.clone(), every));
@@ -174,10 +175,13 @@ pub async fn serve(
     served
 }
 
-async fn recycle_loop(service: Service, every: Duration) {
+async fn schedule_loop(service: Service, every: Duration) {
     loop {
         if let Err(e) = service.recycle(false).await {
             tracing::warn!(error = %e, "recycling run failed; trying again later");
+        }
+        if let Err(e) = service.send_weekly_report().await {
+            tracing::warn!(error = %e, "weekly report failed; trying again later");
         }
         tokio::time::sleep(every).await;
     }

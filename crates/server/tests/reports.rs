@@ -10,7 +10,10 @@ use leadguard_domain::user::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-both_backends!(report_matches_the_hand_computed_week);
+both_backends!(
+    report_matches_the_hand_computed_week,
+    weekly_report_is_sent_once_per_week_by_any_number_of_servers,
+);
 
 fn hours(h: i64) -> chrono::Duration {
     chrono::Duration::hours(h)
@@ -396,4 +399,71 @@ async fn report_matches_the_hand_computed_week(backend: Backend) {
     assert_eq!(svg.matches("<rect").count(), 3, "{svg}");
     assert_eq!(svg.matches("<line").count(), 3);
     assert!(svg.contains("zhangsan 显示名"));
+}
+
+/// Mondays from 09:00 (Beijing), last week's report goes out as a `report.weekly` event, once,
+/// however many server processes try.
+async fn weekly_report_is_sent_once_per_week_by_any_number_of_servers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.user("zhangsan", Role::Rep, Some("east"), None).await;
+    let b = app.user("lisi", Role::Rep, Some("east"), None).await;
+    let other = app.sibling(leadguard_server::Background::NONE).await;
+    // Monday 2026-03-02 08:00: not yet.
+    for s in [&app, &other] {
+        s.clock.advance(hours(-1));
+    }
+    assert_eq!(app.service.send_weekly_report().await.unwrap(), None);
+    for s in [&app, &other] {
+        s.clock.advance(hours(1));
+    }
+    let (first, second) = tokio::join!(
+        app.service.send_weekly_report(),
+        other.service.send_weekly_report()
+    );
+    let sent: Vec<i64> = [first.unwrap(), second.unwrap()]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(sent.len(), 1, "one of the two sends it");
+    assert_eq!(app.service.send_weekly_report().await.unwrap(), None);
+
+    // During the week: a blocked entry, then next Monday's report counts it.
+    let id = app
+        .create(
+            &a,
+            json!({"name": "北京星河互联科技有限公司", "phones": ["13800138000"]}),
+        )
+        .await;
+    assert!(id > 0);
+    let (st, _) = app
+        .post(
+            "/api/v1/customers",
+            &b,
+            json!({"name": "星河", "phones": ["13800138000"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    for s in [&app, &other] {
+        s.clock.advance(chrono::Duration::days(3));
+    }
+    assert_eq!(
+        app.service.send_weekly_report().await.unwrap(),
+        None,
+        "Thursday"
+    );
+    for s in [&app, &other] {
+        s.clock.advance(chrono::Duration::days(4));
+    }
+    assert!(other.service.send_weekly_report().await.unwrap().is_some());
+    let weekly: Vec<Value> = app
+        .all_events()
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "report.weekly")
+        .collect();
+    assert_eq!(weekly.len(), 2);
+    assert_eq!(weekly[0]["data"]["from"], "2026-02-23");
+    assert_eq!(weekly[1]["data"]["from"], "2026-03-02");
+    assert_eq!(weekly[1]["data"]["to"], "2026-03-08");
+    assert_eq!(weekly[1]["data"]["blocked"], 1);
 }

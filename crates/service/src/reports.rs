@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Duration, NaiveDate, TimeZone};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Timelike};
 use leadguard_domain::assignment::Strategy;
 use leadguard_domain::audit::rules;
 use leadguard_domain::report::{gini, median, round};
@@ -17,6 +17,8 @@ use crate::error::{Result, ServiceError};
 
 /// Reps blocked at least this often in a period are listed as repeat offenders.
 const REPEAT_OFFENDER_MIN: u64 = 2;
+/// The weekly report goes out on Mondays from this hour (Beijing time).
+const WEEKLY_REPORT_HOUR: u32 = 9;
 /// Default period length, in days, ending today.
 const DEFAULT_DAYS: i64 = 7;
 
@@ -440,6 +442,82 @@ impl Service {
             fairness,
             pool,
         })
+    }
+}
+
+impl Service {
+    /// Sends last week's report (Monday to Sunday, Beijing time) as a `report.weekly` event,
+    /// once it is Monday 09:00 or later; to webhooks and admins' live stream. Several processes
+    /// may call this: the database lets one of them send each week's report. Returns the
+    /// event id when this call sent it.
+    pub async fn send_weekly_report(&self) -> Result<Option<Id>> {
+        let now = self.now();
+        let local = now.with_timezone(&self.config.day_offset);
+        if local.hour() < WEEKLY_REPORT_HOUR && local.weekday() == chrono::Weekday::Mon {
+            return Ok(None);
+        }
+        let this_monday =
+            local.date_naive() - Duration::days(i64::from(local.weekday().num_days_from_monday()));
+        let (from, to) = (
+            this_monday - Duration::days(7),
+            this_monday - Duration::days(1),
+        );
+        let system = self.system_user().await?;
+        let actor = {
+            let mut conn = self.store.read().await?;
+            conn.exec()
+                .user_by_id(system)
+                .await?
+                .ok_or(ServiceError::NotFound { what: "user" })?
+        };
+        let report = self
+            .report(
+                &actor,
+                ReportQuery {
+                    from: Some(from.to_string()),
+                    to: Some(to.to_string()),
+                    team: None,
+                },
+            )
+            .await?;
+        let mut tx = self.store.begin().await?;
+        if !tx
+            .exec()
+            .claim_scheduled_report("weekly", &from.to_string(), now)
+            .await?
+        {
+            return Ok(None);
+        }
+        let c = &report.collisions;
+        let data = serde_json::json!({
+            "period": format!("{from} – {to}"),
+            "from": from,
+            "to": to,
+            "blocked": c.blocked,
+            "cases_opened": c.cases_opened,
+            "cases_decided": c.cases_decided,
+            "median_hours_to_decide": c.median_hours_to_decide,
+            "repeat_offenders": c.repeat_offenders,
+            "leads_assigned": report.fairness.assigned,
+            "gini": report.fairness.gini,
+            "pool_size": report.pool.size,
+            "claims": report.pool.claims,
+            "recycles": report.pool.recycles,
+        });
+        let id = self
+            .emit(
+                &mut tx.exec(),
+                leadguard_domain::event::EventType::ReportWeekly,
+                None,
+                Some(system),
+                None,
+                &[],
+                data,
+            )
+            .await?;
+        tx.commit().await?;
+        tracing::info!(%from, %to, "weekly report sent");
+        Ok(Some(id))
     }
 }
 

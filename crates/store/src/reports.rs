@@ -102,6 +102,26 @@ impl Exec<'_> {
         .await)?)
     }
 
+    /// Claims the sending of a scheduled report: true for the one caller that gets it.
+    pub async fn claim_scheduled_report(
+        &mut self,
+        kind: &str,
+        period_start: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = on_backend!(self, c => sqlx::query(
+            "INSERT INTO scheduled_reports (kind, period_start, sent_at) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(kind)
+        .bind(period_start)
+        .bind(now)
+        .execute(&mut **c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     /// The customers in the pool now, with when they went there.
     pub async fn pool_facts(&mut self) -> Result<Vec<PoolFact>> {
         Ok(on_backend!(self, c => sqlx::query_as::<_, PoolFact>(

@@ -1,4 +1,5 @@
--- Assignment rules (分配规则), their versions, round-robin state and every decision made.
+-- Assignment rules (分配规则), their versions, round-robin state and every decision made;
+-- scheduled reports.
 
 ALTER TABLE users ADD COLUMN on_leave BOOLEAN NOT NULL DEFAULT FALSE;
 
@@ -51,3 +52,12 @@ CREATE TABLE assignment_decisions (
 );
 CREATE INDEX assignment_decisions_rule ON assignment_decisions (rule_id, id);
 CREATE INDEX assignment_decisions_at ON assignment_decisions (at);
+
+-- Scheduled reports already sent: one row per kind and period, so that several processes
+-- send each report once.
+CREATE TABLE scheduled_reports (
+    kind          TEXT NOT NULL,
+    period_start  TEXT NOT NULL,    -- YYYY-MM-DD
+    sent_at       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (kind, period_start)
+);
