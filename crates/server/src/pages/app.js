@@ -1,0 +1,506 @@
+// Leadguard's web UI: a small single-page app over the JSON API (/api/v1), no build step and
+// no third-party code. Chinese first, English on a switch; every label in both.
+'use strict';
+
+const I18N = {
+  zh: {
+    lang_switch: 'English', logout: '退出', login_title: '登录 Leadguard', username: '用户名', password: '密码',
+    login: '登录', login_failed: '用户名或密码错误', nav_new: '录入客户', nav_mine: '我的客户', nav_pool: '公海',
+    nav_collisions: '撞单裁决', nav_rules: '分配规则', nav_reports: '报表', nav_admin: '管理',
+    new_title: '录入客户', name: '客户名称', phones: '电话（多个用逗号分隔）', emails: '邮箱', website: '网址',
+    credit_code: '统一社会信用代码', address: '地址', source: '来源', industry: '行业', save: '保存',
+    checking: '正在查重…', check_new: '未发现重复，可以保存。', check_suspected: '疑似重复：请确认这不是同一客户。',
+    check_duplicate: '客户已存在，不能重复录入。', owned_by: '归属', since: '自', in_pool: '在公海中，可直接领取',
+    confirm_distinct: '我确认这不是同一家客户', appeal: '申诉', appeal_reason: '申诉理由（例如：已有在谈商机）',
+    appeal_sent: '申诉已提交，等待经理裁决', saved: '已保存', claim: '领取', claimed: '已领取',
+    mine_title: '我的客户', search: '搜索（名称、电话、邮箱）', owner: '负责人', created: '录入时间',
+    last_followup: '最近跟进', recycle_in: '距回收', due: '即将回收', days: '天', none: '无', prev: '上一页', next: '下一页',
+    total: '共 {n} 条', detail_title: '客户详情', contacts: '联系人', followups: '跟进记录', add_followup: '添加跟进',
+    followup_note: '跟进内容', history: '归属历史', release: '退回公海', pool_title: '公海',
+    pool_rules: '每日最多领取 {limit} 个；退回或被回收的客户 {cool} 天内不能再领取；{days} 天无跟进将回收。',
+    collisions_title: '撞单裁决', open_cases: '待裁决', decided_cases: '已裁决', first_side: '先录入方',
+    second_side: '后录入方 / 申诉方', entered: '录入', followup_count: '跟进次数', open_deals: '在谈商机',
+    reasons: '判定依据', default_winner: '先录先得默认归属', winner: '裁决归属', merge: '合并两条记录',
+    decision_reason: '理由（不按先录先得时必填）', decide: '裁决', decided: '已裁决', origin: '来源',
+    no_cases: '没有待裁决的撞单', rules_title: '分配规则', dry_run: '试运行', dry_run_hint: '输入一条样例线索，查看会分配给谁（不会真正分配）',
+    value: '预计金额', province: '省份', reports_title: '报表', from: '开始日期', to: '结束日期', show: '查看',
+    download_xlsx: '下载 Excel', download_csv: '下载 CSV', admin_title: '管理', users: '用户', policy: '公海规则',
+    webhooks: 'Webhook', saved_policy: '规则已保存', role: '角色', team: '团队', cap: '上限', on_leave: '休假',
+    toast_assigned: '新客户分配给你：{name}', toast_case: '新的撞单待处理：{name}', toast_warning: '客户即将回收：{name}',
+    toast_recycled: '客户已回收公海：{name}', toast_decided: '撞单已裁决：{name} 归 {winner}', error: '出错了',
+    empty: '暂无数据', phone: '电话', origin_suspected_entry: '疑似重复录入', origin_appeal: '申诉', origin_batch_scan: '全库扫描',
+    origin_update: '修改后疑似重复', rule_collision_first_come: '先录先得', rule_collision_manager_decision: '经理裁定', statuses_open: '待裁决', blocked_total: '拦截撞单', gini: '分配基尼系数', pool_size: '公海客户',
+  },
+  en: {
+    lang_switch: '中文', logout: 'Log out', login_title: 'Log in to Leadguard', username: 'Username', password: 'Password',
+    login: 'Log in', login_failed: 'Wrong username or password', nav_new: 'New customer', nav_mine: 'My customers', nav_pool: 'Pool',
+    nav_collisions: 'Collisions', nav_rules: 'Assignment', nav_reports: 'Reports', nav_admin: 'Admin',
+    new_title: 'New customer', name: 'Customer name', phones: 'Phones (comma separated)', emails: 'E-mails', website: 'Web site',
+    credit_code: 'Unified social credit code', address: 'Address', source: 'Source', industry: 'Industry', save: 'Save',
+    checking: 'Checking for duplicates…', check_new: 'No duplicate found; you may save.', check_suspected: 'Possible duplicate: confirm it is a different customer.',
+    check_duplicate: 'This customer already exists and cannot be entered again.', owned_by: 'Owner', since: 'since', in_pool: 'in the public pool: claim it',
+    confirm_distinct: 'I confirm this is a different customer', appeal: 'Appeal', appeal_reason: 'Reason (e.g. an active deal)',
+    appeal_sent: 'Appeal sent; a manager will decide', saved: 'Saved', claim: 'Claim', claimed: 'Claimed',
+    mine_title: 'My customers', search: 'Search (name, phone, e-mail)', owner: 'Owner', created: 'Entered',
+    last_followup: 'Last follow-up', recycle_in: 'Recycled in', due: 'due now', days: 'days', none: 'none', prev: 'Previous', next: 'Next',
+    total: '{n} in all', detail_title: 'Customer', contacts: 'Contacts', followups: 'Follow-ups', add_followup: 'Add follow-up',
+    followup_note: 'Note', history: 'Owner history', release: 'Release to pool', pool_title: 'Public pool',
+    pool_rules: 'At most {limit} claims a day; a customer you released or lost can be claimed again after {cool} days; {days} days without a follow-up and it is recycled.',
+    collisions_title: 'Collisions', open_cases: 'Open', decided_cases: 'Decided', first_side: 'Entered first',
+    second_side: 'Entered later / appellant', entered: 'Entered', followup_count: 'Follow-ups', open_deals: 'Open deals',
+    reasons: 'Evidence', default_winner: 'First-come default', winner: 'Winner', merge: 'Merge the two records',
+    decision_reason: 'Reason (required against first-come)', decide: 'Decide', decided: 'Decided', origin: 'Origin',
+    no_cases: 'No open collisions', rules_title: 'Assignment rules', dry_run: 'Dry run', dry_run_hint: 'Try a sample lead: see who would get it (nothing is assigned)',
+    value: 'Estimated value', province: 'Province', reports_title: 'Reports', from: 'From', to: 'To', show: 'Show',
+    download_xlsx: 'Download Excel', download_csv: 'Download CSV', admin_title: 'Admin', users: 'Users', policy: 'Pool policy',
+    webhooks: 'Webhooks', saved_policy: 'Policy saved', role: 'Role', team: 'Team', cap: 'Cap', on_leave: 'On leave',
+    toast_assigned: 'New customer for you: {name}', toast_case: 'A collision needs a decision: {name}', toast_warning: 'About to be recycled: {name}',
+    toast_recycled: 'Recycled to the pool: {name}', toast_decided: 'Collision decided: {name} goes to {winner}', error: 'Something went wrong',
+    empty: 'Nothing yet', phone: 'Phone', origin_suspected_entry: 'suspected entry', origin_appeal: 'appeal', origin_batch_scan: 'database scan',
+    origin_update: 'changed into a look-alike', rule_collision_first_come: 'first come', rule_collision_manager_decision: 'manager decision', statuses_open: 'open', blocked_total: 'Duplicates blocked', gini: 'Fairness (Gini)', pool_size: 'In the pool',
+  },
+};
+
+const state = {
+  lang: localStorage.getItem('lg.lang') || 'zh',
+  token: localStorage.getItem('lg.token'),
+  me: null,
+  policy: null,
+  events: null,
+};
+
+function t(key, vars) {
+  let s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.zh[key] || key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.replace('{' + k + '}', v);
+  return s;
+}
+
+// DOM builder: text is always set as text, never parsed as HTML.
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (state.token) headers.Authorization = 'Bearer ' + state.token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const resp = await fetch('/api/v1' + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let data = null;
+  const text = await resp.text();
+  if (text) { try { data = JSON.parse(text); } catch (_) { data = text; } }
+  if (resp.status === 401 && path !== '/auth/login') { logout(false); }
+  return { status: resp.status, data };
+}
+
+function toast(message) {
+  const el = h('div', { class: 'toast' }, message);
+  document.getElementById('toasts').append(el);
+  setTimeout(() => el.remove(), 8000);
+}
+
+const LOCALE = () => (state.lang === 'zh' ? 'zh-CN' : 'en-GB');
+function date(s) { return s ? new Date(s).toLocaleDateString(LOCALE()) : t('none'); }
+function dateTime(s) { return s ? new Date(s).toLocaleString(LOCALE(), { dateStyle: 'short', timeStyle: 'short' }) : '—'; }
+function errorText(data) { return (data && data.message) || t('error'); }
+function main() { return document.getElementById('main'); }
+function splitList(s) { return s.split(/[,，;；\n]/).map((x) => x.trim()).filter(Boolean); }
+
+function render(...nodes) {
+  main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined));
+}
+
+function logout(callApi = true) {
+  if (callApi && state.token) api('POST', '/auth/logout');
+  state.token = null; state.me = null;
+  localStorage.removeItem('lg.token');
+  document.getElementById('toasts').replaceChildren();
+  if (state.events) { state.events.abort(); state.events = null; }
+  location.hash = '#/login';
+  route();
+}
+
+function header() {
+  document.documentElement.lang = state.lang === 'zh' ? 'zh-CN' : 'en';
+  document.getElementById('lang-toggle').textContent = t('lang_switch');
+  const out = document.getElementById('logout');
+  out.textContent = t('logout'); out.hidden = !state.me;
+  document.getElementById('whoami').textContent = state.me ? state.me.display_name : '';
+  const nav = document.getElementById('nav');
+  nav.replaceChildren();
+  if (!state.me) return;
+  const links = [['#/new', 'nav_new'], ['#/mine', 'nav_mine'], ['#/pool', 'nav_pool']];
+  if (state.me.role !== 'rep') links.push(['#/collisions', 'nav_collisions'], ['#/rules', 'nav_rules'], ['#/reports', 'nav_reports']);
+  else links.push(['#/collisions', 'nav_collisions']);
+  if (state.me.role === 'admin') links.push(['#/admin', 'nav_admin']);
+  const here = location.hash.split('/').slice(0, 2).join('/');
+  for (const [href, key] of links) {
+    nav.append(h('a', { href, id: 'nav-' + href.slice(2), 'aria-current': here === href ? 'page' : null }, t(key)));
+  }
+}
+
+// ---- live events (server-sent events over fetch, which can send the token) ----
+async function startEvents() {
+  if (state.events || !state.token) return;
+  const ctl = new AbortController();
+  state.events = ctl;
+  try {
+    const resp = await fetch('/api/v1/events', { headers: { Authorization: 'Bearer ' + state.token }, signal: ctl.signal });
+    const reader = resp.body.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i); buf = buf.slice(i + 2);
+        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
+        if (data) onEvent(JSON.parse(data));
+      }
+    }
+  } catch (_) { /* aborted or dropped */ }
+  if (state.events === ctl) { state.events = null; setTimeout(startEvents, 3000); }
+}
+
+function onEvent(e) {
+  const name = (e.data && (e.data.name || e.data.entered_name)) || ('#' + e.customer_id);
+  const me = state.me && state.me.username;
+  if (e.type === 'customer.assigned' && e.data.owner === me) toast(t('toast_assigned', { name }));
+  else if (e.type === 'collision.opened') toast(t('toast_case', { name }));
+  else if (e.type === 'collision.decided') toast(t('toast_decided', { name, winner: e.data.winner }));
+  else if (e.type === 'customer.recycle_warning') toast(t('toast_warning', { name }));
+  else if (e.type === 'customer.recycled') toast(t('toast_recycled', { name }));
+}
+
+// ---- screens ----
+function viewLogin() {
+  const err = h('p', { class: 'error', id: 'login-error', role: 'alert' });
+  const form = h('form', { class: 'card', id: 'login-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/auth/login', { username: form.username.value.trim(), password: form.password.value });
+    if (r.status !== 200) { err.textContent = t('login_failed'); return; }
+    state.token = r.data.token; state.me = r.data.user;
+    localStorage.setItem('lg.token', state.token);
+    startEvents();
+    location.hash = '#/mine';
+  } },
+  h('h1', {}, t('login_title')),
+  h('label', { for: 'username' }, t('username')), h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true }),
+  h('label', { for: 'password' }, t('password')), h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+  err, h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'login-submit' }, t('login'))));
+  render(form);
+  form.username.focus();
+}
+
+function candidateView(m) {
+  const reasons = h('ul', {}, (m.reasons || []).filter((r) => r.weight > 0).map((r) => h('li', {}, state.lang === 'zh' ? r.message : r.message_en)));
+  const who = m.owner
+    ? h('span', { class: 'owner' }, `${t('owned_by')}: ${m.owner.display_name} (${m.owner.username}${m.owner.team ? ' · ' + m.owner.team : ''}) ${t('since')} ${date(m.owned_since)}`)
+    : h('span', { class: 'badge warn' }, t('in_pool'));
+  const claim = !m.owner ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
+    const r = await api('POST', `/customers/${m.customer_id}/claim`, {});
+    toast(r.status === 200 ? t('claimed') : errorText(r.data));
+    if (r.status === 200) location.hash = `#/customer/${m.customer_id}`;
+  } }, t('claim')) : null;
+  return h('div', { class: 'candidate' }, h('strong', {}, `#${m.customer_id} ${m.name}`), ' ', h('span', { class: 'badge' }, `${Math.round(m.score * 100)}%`), h('div', {}, who, ' ', claim), reasons);
+}
+
+function viewNew() {
+  const fields = ['name', 'phones', 'emails', 'website', 'credit_code', 'address', 'industry', 'source'];
+  const inputs = {};
+  const result = h('div', { id: 'check-result', 'aria-live': 'polite' });
+  const confirm = h('input', { type: 'checkbox', id: 'confirm-distinct' });
+  const confirmRow = h('label', { class: 'muted', hidden: true }, confirm, ' ', t('confirm_distinct'));
+  const save = h('button', { type: 'submit', id: 'save', disabled: true }, t('save'));
+  let verdict = null; let matches = []; let timer = null; let seq = 0;
+  const body = () => {
+    const b = { name: inputs.name.value.trim() };
+    for (const k of ['phones', 'emails']) { const v = splitList(inputs[k].value); if (v.length) b[k] = v; }
+    for (const k of ['website', 'credit_code', 'address', 'industry', 'source']) { const v = inputs[k].value.trim(); if (v) b[k] = v; }
+    return b;
+  };
+  const update = () => {
+    confirmRow.hidden = verdict !== 'suspected';
+    save.disabled = !verdict || verdict === 'duplicate' || verdict === 'invalid' || (verdict === 'suspected' && !confirm.checked);
+  };
+  confirm.addEventListener('change', update);
+  const check = async () => {
+    const b = body();
+    if (!b.name) { verdict = null; result.replaceChildren(); update(); return; }
+    const mine = ++seq;
+    result.replaceChildren(h('p', { class: 'muted' }, t('checking')));
+    const r = await api('POST', '/customers/check', b);
+    if (mine !== seq) return; // a newer keystroke's check is on its way
+    if (r.status === 200 || r.status === 409) {
+      verdict = r.status === 409 ? 'duplicate' : r.data.verdict;
+      matches = r.data.matches || [];
+      const box = h('div', { class: 'notice ' + verdict, id: 'check-' + verdict }, t('check_' + verdict), matches.map(candidateView));
+      if (verdict === 'duplicate' && matches[0] && matches[0].owner) {
+        const reason = h('textarea', { id: 'appeal-reason', 'aria-label': t('appeal_reason'), placeholder: t('appeal_reason'), rows: 2 });
+        box.append(h('div', { class: 'actions' }, reason, h('button', { type: 'button', class: 'secondary', id: 'appeal', onclick: async () => {
+          const rr = await api('POST', '/collisions', { customer_id: matches[0].customer_id, reason: reason.value, entry: body() });
+          toast(rr.status === 201 ? t('appeal_sent') : errorText(rr.data));
+        } }, t('appeal'))));
+      }
+      result.replaceChildren(box);
+    } else {
+      verdict = 'invalid';
+      const fieldsErr = (r.data && r.data.fields) || [];
+      result.replaceChildren(h('p', { class: 'error' }, fieldsErr.length ? fieldsErr.map((f) => f.message).join('; ') : errorText(r.data)));
+    }
+    update();
+  };
+  const form = h('form', { class: 'card', id: 'new-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/customers', body());
+    if (r.status === 201) { toast(t('saved')); location.hash = `#/customer/${r.data.id}`; }
+    else { verdict = r.status === 409 ? 'duplicate' : 'invalid'; result.replaceChildren(h('p', { class: 'error', role: 'alert' }, errorText(r.data))); update(); }
+  } }, h('h1', {}, t('new_title')));
+  const grid = h('div', { class: 'row' });
+  for (const f of fields) {
+    inputs[f] = h('input', { id: 'f-' + f, name: f, required: f === 'name', oninput: () => { clearTimeout(timer); verdict = null; update(); timer = setTimeout(check, 300); } });
+    grid.append(h('div', {}, h('label', { for: 'f-' + f }, t(f)), inputs[f]));
+  }
+  form.append(grid, result, confirmRow, h('div', { class: 'actions' }, save));
+  render(form);
+  inputs.name.focus();
+}
+
+function daysToRecycle(c) {
+  const p = state.policy && state.policy.effective;
+  if (!p || !p.recycle_no_followup_days || !c.owned_since) return null;
+  const since = Math.max(Date.parse(c.owned_since), c.last_followup_at ? Date.parse(c.last_followup_at) : 0);
+  const due = since + p.recycle_no_followup_days * 86400000;
+  return Math.ceil((due - Date.now()) / 86400000);
+}
+
+async function viewList(kind) {
+  const isPool = kind === 'pool';
+  const q = h('input', { id: 'search', type: 'search', 'aria-label': t('search'), placeholder: t('search') });
+  const tbody = h('tbody');
+  const info = h('span', { class: 'muted' });
+  let offset = 0; const limit = 20;
+  const load = async () => {
+    const params = new URLSearchParams({ limit, offset });
+    if (q.value.trim()) params.set('q', q.value.trim());
+    const r = await api('GET', isPool ? '/pool?' + params : '/customers?scope=mine&' + params);
+    tbody.replaceChildren();
+    if (r.status !== 200) { tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'error' }, errorText(r.data)))); return; }
+    info.textContent = t('total', { n: r.data.total });
+    if (!r.data.items.length) tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, t('empty'))));
+    for (const c of r.data.items) {
+      const days = daysToRecycle(c);
+      tbody.append(h('tr', { 'data-id': c.id },
+        h('td', {}, isPool ? c.name : h('a', { href: `#/customer/${c.id}` }, c.name)),
+        h('td', {}, (c.phones || []).join(', ')),
+        h('td', {}, date(c.created_at)),
+        isPool ? h('td', {}, h('button', { type: 'button', class: 'secondary claim', onclick: async () => {
+          const rr = await api('POST', `/customers/${c.id}/claim`, {});
+          toast(rr.status === 200 ? `${t('claimed')}: ${c.name}` : errorText(rr.data));
+          load();
+        } }, t('claim'))) : h('td', {}, date(c.last_followup_at)),
+        isPool ? null : h('td', {}, days === null ? '—' : h('span', { class: days <= 3 ? 'badge warn' : 'badge' }, days <= 0 ? t('due') : `${days} ${t('days')}`))));
+    }
+  };
+  q.addEventListener('input', () => { offset = 0; clearTimeout(q.timer); q.timer = setTimeout(load, 250); });
+  const head = isPool
+    ? [t('name'), t('phone'), t('created'), '']
+    : [t('name'), t('phone'), t('created'), t('last_followup'), t('recycle_in')];
+  const rules = isPool && state.policy ? h('p', { class: 'muted', id: 'pool-rules' }, t('pool_rules', {
+    limit: state.policy.effective.daily_claim_limit, cool: state.policy.effective.reclaim_cooldown_days, days: state.policy.effective.recycle_no_followup_days })) : null;
+  render(h('h1', {}, t(isPool ? 'pool_title' : 'mine_title')), rules, h('div', { class: 'card' }, q,
+    h('div', { class: 'table-wrap' }, h('table', { id: isPool ? 'pool-table' : 'mine-table' }, h('thead', {}, h('tr', {}, head.map((x) => h('th', { scope: 'col' }, x)))), tbody)),
+    h('div', { class: 'pager' }, h('button', { type: 'button', class: 'secondary', onclick: () => { offset = Math.max(0, offset - limit); load(); } }, t('prev')),
+      h('button', { type: 'button', class: 'secondary', onclick: () => { offset += limit; load(); } }, t('next')), info)));
+  await load();
+}
+
+async function viewCustomer(id) {
+  const [c, f, a] = await Promise.all([api('GET', `/customers/${id}`), api('GET', `/customers/${id}/followups`), api('GET', `/audit?customer_id=${id}`)]);
+  if (c.status !== 200) { render(h('p', { class: 'error' }, errorText(c.data))); return; }
+  const x = c.data;
+  const note = h('textarea', { id: 'followup-note', 'aria-label': t('followup_note'), rows: 2 });
+  const list = h('ul', { id: 'followups' }, (f.data && f.data.items || []).map((i) => h('li', {}, `${date(i.at)} ${i.author}: ${i.note}`)));
+  render(h('h1', {}, x.name),
+    h('div', { class: 'card' },
+      h('p', {}, `${t('owner')}: ${x.owner ? x.owner.display_name : t('in_pool')} · ${t('entered')}: ${x.created_by.display_name} ${date(x.created_at)}`),
+      h('p', {}, `${t('phones')}: ${(x.phones || []).join(', ') || '—'} · ${t('emails')}: ${(x.emails || []).join(', ') || '—'}`),
+      x.contacts && x.contacts.length ? h('p', {}, `${t('contacts')}: ${x.contacts.map((k) => k.name).join(', ')}`) : null,
+      x.owner && x.access === 'full' ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        const r = await api('POST', `/customers/${id}/release`, {}); toast(r.status === 200 ? t('release') : errorText(r.data)); route();
+      } }, t('release')) : null),
+    h('div', { class: 'card' }, h('h2', {}, t('followups')), note,
+      h('div', { class: 'actions' }, h('button', { type: 'button', id: 'add-followup', onclick: async () => {
+        if (!note.value.trim()) return;
+        const r = await api('POST', `/customers/${id}/followups`, { note: note.value });
+        if (r.status === 201) route(); else toast(errorText(r.data));
+      } }, t('add_followup'))), list),
+    h('div', { class: 'card' }, h('h2', {}, t('history')), h('ul', {}, (a.data && a.data.items || []).map((e) =>
+      h('li', {}, `${date(e.at)} ${e.action} · ${e.actor} · ${e.before_owner || '—'} → ${e.after_owner || '—'} · ${e.rule}${e.reason ? ' · ' + e.reason : ''}`)))));
+}
+
+function sideView(title, s) {
+  return h('div', { class: 'card' }, h('h2', {}, title),
+    h('p', {}, h('strong', {}, s.name || '—'), s.customer_id ? ` #${s.customer_id}` : ''),
+    h('p', {}, `${t('owned_by')}: ${s.rep.display_name} (${s.rep.username})`),
+    h('p', {}, `${t('entered')}: ${s.entered_by ? s.entered_by.display_name : '—'} ${dateTime(s.entered_at)}`),
+    h('p', {}, `${t('followup_count')}: ${s.followups} · ${t('last_followup')}: ${date(s.last_followup_at)} · ${t('open_deals')}: ${s.open_deals}`));
+}
+
+async function viewCollisions() {
+  const r = await api('GET', '/collisions?status=open');
+  if (r.status !== 200) { render(h('p', { class: 'error' }, errorText(r.data))); return; }
+  const items = r.data.items;
+  render(h('h1', {}, t('collisions_title')), h('div', { class: 'card' },
+    items.length ? h('ul', { id: 'cases' }, items.map((c) => h('li', {}, h('a', { href: `#/case/${c.id}` }, `#${c.id} ${c.first.name} — ${c.first.rep.display_name} / ${c.second.rep.display_name}`), ' ', h('span', { class: 'badge' }, t('origin_' + c.origin)))))
+      : h('p', { class: 'muted' }, t('no_cases'))));
+}
+
+async function viewCase(id) {
+  const r = await api('GET', `/collisions/${id}`);
+  if (r.status !== 200) { render(h('p', { class: 'error' }, errorText(r.data))); return; }
+  const c = r.data;
+  const reasons = h('ul', {}, (c.reasons || []).map((x) => h('li', {}, state.lang === 'zh' ? x.message : x.message_en)));
+  const parts = [h('h1', {}, `${t('collisions_title')} #${c.id}`),
+    h('p', {}, `${t('origin')}: ${t('origin_' + c.origin)} · ${t('default_winner')}: `, h('strong', { id: 'default-winner' }, c.default_winner), c.reason ? ` · ${c.reason}` : ''),
+    h('div', { class: 'sides' }, sideView(t('first_side'), c.first), sideView(t('second_side'), c.second)),
+    h('div', { class: 'card' }, h('h2', {}, t('reasons')), c.score !== null ? h('p', {}, `${Math.round(c.score * 100)}%`) : null, reasons)];
+  if (c.decision) {
+    parts.push(h('div', { class: 'card', id: 'decision' }, h('h2', {}, t('decided')), h('p', {}, `${t('winner')}: ${c.decision.winner} · ${t('rule_' + c.decision.rule)}${c.decision.reason ? ' · ' + c.decision.reason : ''} · ${c.decision.decided_by} ${dateTime(c.decision.decided_at)}`)));
+  } else if (state.me.role !== 'rep') {
+    const reps = [c.first.rep, c.second.rep];
+    const choice = h('select', { id: 'winner', 'aria-label': t('winner') }, reps.map((u) => h('option', { value: u.username, selected: u.username === c.default_winner }, `${u.display_name} (${u.username})`)));
+    const merge = h('input', { type: 'checkbox', id: 'merge', disabled: !c.second.customer_id });
+    const why = h('textarea', { id: 'decision-reason', rows: 2 });
+    const err = h('p', { class: 'error', role: 'alert' });
+    parts.push(h('form', { class: 'card', id: 'decide-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      const rr = await api('POST', `/collisions/${id}/decide`, { winner: choice.value, merge: merge.checked, reason: why.value || null });
+      if (rr.status === 200) { toast(t('decided')); route(); } else err.textContent = errorText(rr.data);
+    } }, h('label', { for: 'winner' }, t('winner')), choice, h('label', {}, merge, ' ', t('merge')),
+    h('label', { for: 'decision-reason' }, t('decision_reason')), why, err, h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'decide' }, t('decide')))));
+  }
+  render(...parts);
+}
+
+async function viewRules() {
+  const r = await api('GET', '/assignment/rules');
+  const result = h('div', { id: 'dry-run-result', 'aria-live': 'polite' });
+  const f = {};
+  for (const k of ['name', 'province', 'industry', 'source', 'value']) f[k] = h('input', { id: 'd-' + k });
+  render(h('h1', {}, t('rules_title')),
+    h('div', { class: 'card table-wrap' }, h('table', {}, h('tbody', {}, (r.data || []).map((x) => h('tr', {}, h('td', {}, String(x.position)), h('td', {}, x.name), h('td', {}, x.summary), h('td', {}, x.strategy), h('td', {}, x.team || x.reps.join(', '))))))),
+    h('form', { class: 'card', onsubmit: async (ev) => {
+      ev.preventDefault();
+      const body = { name: f.name.value.trim() };
+      for (const k of ['province', 'industry', 'source']) if (f[k].value.trim()) body[k] = f[k].value.trim();
+      if (f.value.value.trim()) body.value = Number(f.value.value);
+      const rr = await api('POST', '/assignment/dry-run', body);
+      result.replaceChildren(h('p', {}, rr.status === 200 ? rr.data.decision.explanation : errorText(rr.data)));
+    } }, h('h2', {}, t('dry_run')), h('p', { class: 'muted' }, t('dry_run_hint')),
+    h('div', { class: 'row' }, ['name', 'province', 'industry', 'source', 'value'].map((k) => h('div', {}, h('label', { for: 'd-' + k }, t(k)), f[k]))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('dry_run'))), result));
+}
+
+async function authedText(path) {
+  const resp = await fetch('/api/v1' + path, { headers: { Authorization: 'Bearer ' + state.token } });
+  return resp.ok ? resp.text() : '';
+}
+
+async function viewReports() {
+  const today = new Date().toISOString().slice(0, 10);
+  const weekAgo = new Date(Date.now() - 6 * 86400000).toISOString().slice(0, 10);
+  const from = h('input', { id: 'r-from', type: 'date', value: weekAgo });
+  const to = h('input', { id: 'r-to', type: 'date', value: today });
+  const out = h('div', { id: 'report' });
+  const show = async () => {
+    const qs = `from=${from.value}&to=${to.value}`;
+    const r = await api('GET', '/reports?' + qs);
+    if (r.status !== 200) { out.replaceChildren(h('p', { class: 'error' }, errorText(r.data))); return; }
+    const charts = await Promise.all(['collision_trend', 'blocked_by_rep', 'fairness', 'pool'].map((c) => authedText(`/reports/chart?chart=${c}&${qs}`)));
+    const boxes = charts.map((svg) => { const d = h('div', { class: 'chart' }); d.innerHTML = svg; return d; }); // SVG from our own server
+    const download = (fmt) => h('button', { type: 'button', class: 'secondary', onclick: async () => {
+      const resp = await fetch(`/api/v1/reports/download?format=${fmt}&${qs}`, { headers: { Authorization: 'Bearer ' + state.token } });
+      const a = h('a', { href: URL.createObjectURL(await resp.blob()), download: `leadguard-report-${from.value}-${to.value}.${fmt}` });
+      document.body.append(a); a.click(); a.remove();
+    } }, t('download_' + fmt));
+    out.replaceChildren(h('div', { class: 'card' }, h('p', {}, `${t('blocked_total')}: ${r.data.collisions.blocked} · ${t('gini')}: ${r.data.fairness.gini} · ${t('pool_size')}: ${r.data.pool.size}`),
+      h('div', { class: 'actions' }, download('xlsx'), download('csv'))), ...boxes);
+  };
+  render(h('h1', {}, t('reports_title')), h('div', { class: 'card row' }, h('div', {}, h('label', { for: 'r-from' }, t('from')), from),
+    h('div', {}, h('label', { for: 'r-to' }, t('to')), to), h('div', { class: 'actions' }, h('button', { type: 'button', onclick: show }, t('show')))), out);
+  await show();
+}
+
+async function viewAdmin() {
+  const [u, p] = await Promise.all([api('GET', '/users'), api('GET', '/pool/policy')]);
+  const inputs = {};
+  const policy = h('form', { class: 'card', id: 'policy-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    for (const [k, el] of Object.entries(inputs)) body[k] = Number(el.value);
+    const r = await api('PUT', '/pool/policy', body);
+    toast(r.status === 200 ? t('saved_policy') : errorText(r.data));
+  } }, h('h2', {}, t('policy')));
+  const grid = h('div', { class: 'row' });
+  for (const [k, v] of Object.entries((p.data && p.data.effective) || {})) {
+    inputs[k] = h('input', { id: 'p-' + k, type: 'number', min: 0, value: v });
+    grid.append(h('div', {}, h('label', { for: 'p-' + k }, k), inputs[k]));
+  }
+  policy.append(grid, h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('save'))));
+  render(h('h1', {}, t('admin_title')), h('div', { class: 'card table-wrap' }, h('h2', {}, t('users')), h('table', {},
+    h('thead', {}, h('tr', {}, [t('username'), t('role'), t('team'), t('cap'), t('on_leave')].map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, (u.data || []).map((x) => h('tr', {}, h('td', {}, `${x.display_name} (${x.username})`), h('td', {}, x.role), h('td', {}, x.team || '—'), h('td', {}, x.owner_cap ?? '—'), h('td', {}, x.on_leave ? '✓' : '')))))), policy);
+}
+
+async function route() {
+  header();
+  const [, page, arg] = location.hash.split('/');
+  if (!state.token) { viewLogin(); return; }
+  if (!state.me) {
+    const r = await api('GET', '/me');
+    if (r.status !== 200) return;
+    state.me = r.data.user || r.data;
+    startEvents();
+    header();
+  }
+  if (!state.policy) { const p = await api('GET', '/pool/policy'); if (p.status === 200) state.policy = p.data; }
+  switch (page) {
+    case 'new': viewNew(); break;
+    case 'pool': await viewList('pool'); break;
+    case 'customer': await viewCustomer(arg); break;
+    case 'collisions': await viewCollisions(); break;
+    case 'case': await viewCase(arg); break;
+    case 'rules': await viewRules(); break;
+    case 'reports': await viewReports(); break;
+    case 'admin': await viewAdmin(); break;
+    case 'login': location.hash = '#/mine'; break;
+    default: await viewList('mine');
+  }
+  header();
+  // Move focus to the new screen (for keyboards and screen readers), unless a field has it.
+  if (!main().contains(document.activeElement)) main().focus();
+}
+
+window.addEventListener('hashchange', route);
+window.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('lang-toggle').addEventListener('click', () => {
+    state.lang = state.lang === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('lg.lang', state.lang);
+    route();
+  });
+  document.getElementById('logout').addEventListener('click', () => logout());
+  route();
+});

@@ -1,0 +1,331 @@
+//! The web UI end to end in headless Chromium (Debian's `chromium` and `chromium-driver`),
+//! driven over the W3C WebDriver protocol: log in, see the live duplicate prompt name the owner
+//! before saving, claim from the pool, decide a collision as a manager, switch language.
+//! Screenshots go to `target/e2e-screenshots/`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use common::{Backend, TestApp};
+use leadguard_domain::user::Role;
+use serde_json::{Value, json};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver child process and one headless Chromium session.
+struct Browser {
+    http: reqwest::Client,
+    url: String,
+    driver: Child,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let driver = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium chromium-driver)");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,900", "--lang=zh-CN"]
+            }
+        }}});
+        let v: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("session json");
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+        std::fs::create_dir_all(&shots).expect("screenshot dir");
+        Browser {
+            http,
+            url: format!("{base}/session/{session}"),
+            driver,
+            shots,
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        req = req.json(&body.unwrap_or(json!({})));
+        let v: Value = req
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("json");
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    /// Waits up to 10 s for an element matching `css`.
+    async fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self
+                .cmd(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await;
+            if let Some(id) = v[ELEMENT].as_str() {
+                return id.to_string();
+            }
+            if Instant::now() >= deadline {
+                let page = self
+                    .cmd(
+                        reqwest::Method::POST,
+                        "/execute/sync",
+                        Some(json!({"script": "return location.href + ' ' + document.body.innerHTML;", "args": []})),
+                    )
+                    .await;
+                panic!("no element {css}; the page: {page}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits up to 10 s for `css` to contain `needle`.
+    async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text(css).await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {needle:?}; it shows {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), None)
+            .await;
+    }
+
+    async fn attribute(&self, css: &str, name: &str) -> Value {
+        let id = self.find(css).await;
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{id}/property/{name}"),
+            None,
+        )
+        .await
+    }
+
+    async fn run(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().expect("screenshot"))
+            .expect("png");
+        std::fs::write(self.shots.join(name), png).expect("write screenshot");
+    }
+
+    async fn login(&self, base: &str, username: &str) {
+        if self.run("return !!localStorage.getItem('lg.token');").await == json!(true) {
+            self.click("#logout").await;
+        }
+        self.goto(&format!("{base}/#/login")).await;
+        self.type_into("#username", username).await;
+        self.type_into("#password", common::PASSWORD).await;
+        self.click("#login-submit").await;
+        self.find("#nav-mine").await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let zhangsan = app
+        .user("zhangsan", Role::Rep, Some("华东销售部"), None)
+        .await;
+    let lisi = app.user("lisi", Role::Rep, Some("华东销售部"), None).await;
+    app.user("wangfang", Role::Manager, Some("华东销售部"), None)
+        .await;
+    let admin = app.user("root", Role::Admin, None, None).await;
+    app.create(
+        &zhangsan,
+        json!({"name": "北京星河互联科技有限公司", "phones": ["010-62345678"]}),
+    )
+    .await;
+    let pooled = app
+        .create(
+            &admin,
+            json!({"name": "杭州银杏教育科技有限公司", "phones": ["0571-8888 6666"]}),
+        )
+        .await;
+    app.post(
+        &format!("/api/v1/customers/{pooled}/release"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    let b = Browser::start().await;
+    let base = app.base.clone();
+
+    // 1. Log in: Chinese by default.
+    b.goto(&format!("{base}/")).await;
+    assert_eq!(b.text("h1").await, "登录 Leadguard");
+    b.screenshot("01-login.png").await;
+    b.login(&base, "lisi").await;
+    assert_eq!(b.text("#nav-mine").await, "我的客户");
+
+    // 2. lisi types zhangsan's customer in another formatting: the prompt names the owner
+    //    before anything is saved, and saving is impossible.
+    b.goto(&format!("{base}/#/new")).await;
+    b.type_into("#f-name", "星河互联科技（北京）有限公司").await;
+    b.type_into("#f-phones", "+86 10 6234-5678").await;
+    let prompt = b.wait_text("#check-result", "zhangsan").await;
+    assert!(prompt.contains("客户已存在"), "{prompt}");
+    assert!(prompt.contains("zhangsan 显示名"), "{prompt}");
+    assert_eq!(b.attribute("#save", "disabled").await, json!(true));
+    b.screenshot("02-live-duplicate-prompt.png").await;
+    assert_eq!(app.customer_count().await, 2, "nothing was saved");
+
+    // 3. Claim from the pool, with the rules shown.
+    b.goto(&format!("{base}/#/pool")).await;
+    assert!(b.text("#pool-rules").await.contains("每日最多领取"));
+    b.wait_text("#pool-table", "杭州银杏").await;
+    b.click("#pool-table button.claim").await;
+    b.wait_text("#toasts", "已领取").await;
+    b.screenshot("03-pool-claimed.png").await;
+    let (_, v) = app.get(&format!("/api/v1/customers/{pooled}"), &lisi).await;
+    assert_eq!(v["owner"]["username"], "lisi");
+
+    // 4. A collision: lisi enters a look-alike; the manager decides against first-come, with
+    //    a reason, in the inbox.
+    let (s, v) = app
+        .post(
+            "/api/v1/customers",
+            &lisi,
+            json!({"name": "上海星河互联科技有限公司"}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
+    let case = v["collision_cases"][0].as_i64().expect("case");
+    b.login(&base, "wangfang").await;
+    b.goto(&format!("{base}/#/collisions")).await;
+    b.click(&format!("a[href='#/case/{case}']")).await;
+    assert_eq!(b.text("#default-winner").await, "zhangsan");
+    b.click("#winner option[value='lisi']").await;
+    b.type_into("#decision-reason", "李四已签意向书").await;
+    b.screenshot("04-collision-case.png").await;
+    b.click("#decide").await;
+    let decided = b.wait_text("#decision", "lisi").await;
+    assert!(decided.contains("李四已签意向书"), "{decided}");
+    b.screenshot("05-collision-decided.png").await;
+    let (_, v) = app.get(&format!("/api/v1/collisions/{case}"), &admin).await;
+    assert_eq!(v["decision"]["winner"], "lisi");
+    assert_eq!(v["decision"]["decided_by"], "wangfang");
+
+    // 5. Switch to English and back; the choice sticks.
+    b.click("#lang-toggle").await;
+    b.wait_text("#nav-mine", "My customers").await;
+    b.goto(&format!("{base}/#/new")).await;
+    assert_eq!(b.text("h1").await, "New customer");
+    b.screenshot("06-english.png").await;
+    b.goto(&format!("{base}/#/mine")).await;
+    assert_eq!(b.text("#nav-mine").await, "My customers");
+    b.click("#lang-toggle").await;
+    b.wait_text("#nav-mine", "我的客户").await;
+
+    // 6. Phone width: the same screen, narrow.
+    b.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        Some(json!({"width": 390, "height": 844})),
+    )
+    .await;
+    b.goto(&format!("{base}/#/mine")).await;
+    b.find("#mine-table").await;
+    b.screenshot("07-phone-width.png").await;
+    let overflow = b
+        .run("return document.documentElement.scrollWidth > window.innerWidth + 1;")
+        .await;
+    assert_eq!(
+        overflow,
+        json!(false),
+        "no horizontal scrolling at phone width"
+    );
+}
