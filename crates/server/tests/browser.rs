@@ -272,6 +272,14 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     b.screenshot("03-pool-claimed.png").await;
     let (_, v) = app.get(&format!("/api/v1/customers/{pooled}"), &lisi).await;
     assert_eq!(v["owner"]["username"], "lisi");
+    // A follow-up in two clicks: open the customer, press 电话.
+    b.goto(&format!("{base}/#/customer/{pooled}")).await;
+    b.click("#quick-followups button[data-kind='call']").await;
+    b.wait_text("#followups", "电话").await;
+    let (_, f) = app
+        .get(&format!("/api/v1/customers/{pooled}/followups"), &lisi)
+        .await;
+    assert_eq!(f["items"][0]["kind"], "call", "{f}");
 
     // 4. A collision: lisi enters a look-alike; the manager decides against first-come, with
     //    a reason, in the inbox.
@@ -299,7 +307,32 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     assert_eq!(v["decision"]["winner"], "lisi");
     assert_eq!(v["decision"]["decided_by"], "wangfang");
 
-    // 5. Switch to English and back; the choice sticks.
+    // 5. An admin writes an assignment rule, tries it on a sample lead, and puts a rep on
+    //    leave.
+    b.login(&base, "root").await;
+    b.goto(&format!("{base}/#/rules")).await;
+    b.type_into("#rule-name", "华东线索").await;
+    b.click("#rule-team option[value='华东销售部']").await;
+    b.type_into("#rule-source", "官网").await;
+    b.click("#rule-create").await;
+    b.wait_text("#rules-table", "华东线索").await;
+    b.type_into("#d-name", "苏州新客户科技有限公司").await;
+    b.type_into("#d-source", "官网").await;
+    b.click("#dry-run-submit").await;
+    let decision = b.wait_text("#dry-run-result", "规则 1 华东线索").await;
+    assert!(decision.contains("轮转"), "{decision}");
+    b.screenshot("08-rules-dry-run.png").await;
+    let (_, rules) = app.get("/api/v1/assignment/rules", &admin).await;
+    assert_eq!(rules[0]["when"]["source"], json!(["官网"]), "{rules}");
+    b.goto(&format!("{base}/#/admin")).await;
+    b.wait_text("#users-table", "lisi").await;
+    b.click("tr[data-user='lisi'] input[type='checkbox']").await;
+    b.wait_text("#toasts", "已保存").await;
+    b.screenshot("09-admin.png").await;
+    let (_, v) = app.get("/api/v1/users/lisi", &admin).await;
+    assert_eq!(v["on_leave"], true, "{v}");
+
+    // 6. Switch to English and back; the choice sticks.
     b.click("#lang-toggle").await;
     b.wait_text("#nav-mine", "My customers").await;
     b.goto(&format!("{base}/#/new")).await;
@@ -310,7 +343,7 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     b.click("#lang-toggle").await;
     b.wait_text("#nav-mine", "我的客户").await;
 
-    // 6. Phone width: the same screen, narrow.
+    // 7. Phone width: the same screen, narrow.
     b.cmd(
         reqwest::Method::POST,
         "/window/rect",

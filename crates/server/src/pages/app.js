@@ -28,6 +28,15 @@ const I18N = {
     webhooks: 'Webhook', saved_policy: '规则已保存', role: '角色', team: '团队', cap: '上限', on_leave: '休假',
     toast_assigned: '新客户分配给你：{name}', toast_case: '新的撞单待处理：{name}', toast_warning: '客户即将回收：{name}',
     toast_recycled: '客户已回收公海：{name}', toast_decided: '撞单已裁决：{name} 归 {winner}', error: '出错了',
+    strategy: '策略', strategy_round_robin: '轮转', strategy_weighted: '加权轮转', strategy_least_loaded: '最少负载', strategy_best_match: '最佳匹配',
+    strategy_priority: '优先级（按资历）', target: '分配给', target_reps: '（指定销售）', reps: '指定销售（逗号分隔，按资历）', weights: '权重（如 zhangsan=3）',
+    city: '城市', size: '规模', language: '语言', tags: '标签', min_value: '最低金额', max_value: '最高金额', rule_name: '规则名称', position: '顺序',
+    conditions: '条件', edit: '修改', delete: '删除', new_rule: '新建规则', edit_rule: '修改规则', new_user: '新建用户', display_name: '显示名',
+    teams: '团队', add: '添加', global: '全局规则', inactive: '已停用', activate: '启用', deactivate: '停用', default: '默认',
+    policy_owner_cap: '每人客户上限', policy_protection_days: '领取后保护期（天）', policy_recycle_no_followup_days: '无跟进回收（天）',
+    policy_recycle_no_deal_days: '无成交回收（天）', policy_warn_days: '回收前提醒（天）', policy_daily_claim_limit: '每日领取上限', policy_reclaim_cooldown_days: '重新领取冷却（天）',
+    webhook_name: '名称', webhook_url: '地址', webhook_secret: '密钥（可选）', webhook_format: '格式', format_generic: '通用 JSON（HMAC 签名）',
+    format_wecom: '企业微信机器人', format_dingtalk: '钉钉机器人', format_feishu: '飞书机器人', quick: '快速记录', kind_call: '电话', kind_visit: '拜访', kind_message: '微信/短信',
     empty: '暂无数据', phone: '电话', origin_suspected_entry: '疑似重复录入', origin_appeal: '申诉', origin_batch_scan: '全库扫描',
     origin_update: '修改后疑似重复', rule_collision_first_come: '先录先得', rule_collision_manager_decision: '经理裁定', statuses_open: '待裁决', blocked_total: '拦截撞单', gini: '分配基尼系数', pool_size: '公海客户',
   },
@@ -56,6 +65,15 @@ const I18N = {
     webhooks: 'Webhooks', saved_policy: 'Policy saved', role: 'Role', team: 'Team', cap: 'Cap', on_leave: 'On leave',
     toast_assigned: 'New customer for you: {name}', toast_case: 'A collision needs a decision: {name}', toast_warning: 'About to be recycled: {name}',
     toast_recycled: 'Recycled to the pool: {name}', toast_decided: 'Collision decided: {name} goes to {winner}', error: 'Something went wrong',
+    strategy: 'Strategy', strategy_round_robin: 'Round-robin', strategy_weighted: 'Weighted round-robin', strategy_least_loaded: 'Least loaded', strategy_best_match: 'Best match',
+    strategy_priority: 'Priority (by seniority)', target: 'Assign to', target_reps: '(named reps)', reps: 'Reps (comma separated, most senior first)', weights: 'Weights (e.g. zhangsan=3)',
+    city: 'City', size: 'Size', language: 'Language', tags: 'Tags', min_value: 'Minimum value', max_value: 'Maximum value', rule_name: 'Rule name', position: 'Order',
+    conditions: 'Conditions', edit: 'Edit', delete: 'Delete', new_rule: 'New rule', edit_rule: 'Edit rule', new_user: 'New user', display_name: 'Display name',
+    teams: 'Teams', add: 'Add', global: 'Global policy', inactive: 'inactive', activate: 'Activate', deactivate: 'Deactivate', default: 'default',
+    policy_owner_cap: 'Customers per rep', policy_protection_days: 'Protection after a claim (days)', policy_recycle_no_followup_days: 'Recycle without follow-up (days)',
+    policy_recycle_no_deal_days: 'Recycle without a won deal (days)', policy_warn_days: 'Warn before recycling (days)', policy_daily_claim_limit: 'Claims per day', policy_reclaim_cooldown_days: 'Re-claim cool-down (days)',
+    webhook_name: 'Name', webhook_url: 'URL', webhook_secret: 'Secret (optional)', webhook_format: 'Format', format_generic: 'Generic JSON (HMAC signed)',
+    format_wecom: 'WeCom robot', format_dingtalk: 'DingTalk robot', format_feishu: 'Feishu robot', quick: 'Quick note', kind_call: 'Call', kind_visit: 'Visit', kind_message: 'Message',
     empty: 'Nothing yet', phone: 'Phone', origin_suspected_entry: 'suspected entry', origin_appeal: 'appeal', origin_batch_scan: 'database scan',
     origin_update: 'changed into a look-alike', rule_collision_first_come: 'first come', rule_collision_manager_decision: 'manager decision', statuses_open: 'open', blocked_total: 'Duplicates blocked', gini: 'Fairness (Gini)', pool_size: 'In the pool',
   },
@@ -342,6 +360,10 @@ async function viewCustomer(id) {
         const r = await api('POST', `/customers/${id}/release`, {}); toast(r.status === 200 ? t('release') : errorText(r.data)); route();
       } }, t('release')) : null),
     h('div', { class: 'card' }, h('h2', {}, t('followups')), note,
+      h('div', { class: 'actions', id: 'quick-followups' }, t('quick'), ['call', 'visit', 'message'].map((k) => h('button', { type: 'button', class: 'secondary', 'data-kind': k, onclick: async () => {
+        const r = await api('POST', `/customers/${id}/followups`, { kind: k, note: note.value.trim() || t('kind_' + k) });
+        if (r.status === 201) route(); else toast(errorText(r.data));
+      } }, t('kind_' + k)))),
       h('div', { class: 'actions' }, h('button', { type: 'button', id: 'add-followup', onclick: async () => {
         if (!note.value.trim()) return;
         const r = await api('POST', `/customers/${id}/followups`, { note: note.value });
@@ -395,23 +417,85 @@ async function viewCase(id) {
   render(...parts);
 }
 
-async function viewRules() {
-  const r = await api('GET', '/assignment/rules');
+function fieldErrors(r) {
+  const fields = (r.data && r.data.fields) || [];
+  return fields.length ? fields.map((f) => `${f.field}: ${f.message}`).join('\n') : errorText(r.data);
+}
+
+function listOrNull(v) { const l = splitList(v); return l.length ? l : null; }
+
+// The rule form: the same for a new rule and for changing one.
+function ruleForm(rule, teams, onSaved) {
+  const w = (rule && rule.when) || {};
+  const f = {};
+  const input = (k, value, attrs) => (f[k] = h('input', Object.assign({ id: 'rule-' + k, value: value ?? '' }, attrs || {})));
+  const field = (k, label, el) => h('div', {}, h('label', { for: 'rule-' + k }, label), el);
+  const strategies = ['round_robin', 'weighted', 'least_loaded', 'best_match', 'priority'];
+  f.strategy = h('select', { id: 'rule-strategy' }, strategies.map((x) => h('option', { value: x, selected: rule && rule.strategy === x }, t('strategy_' + x))));
+  f.team = h('select', { id: 'rule-team' }, h('option', { value: '' }, t('target_reps')), teams.map((x) => h('option', { value: x.name, selected: rule && rule.team === x.name }, x.name)));
+  const err = h('pre', { class: 'error', role: 'alert', id: 'rule-error' });
+  const form = h('form', { class: 'card', id: rule ? 'rule-edit' : 'rule-new', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const when = {};
+    for (const k of ['province', 'city', 'industry', 'size', 'source', 'language', 'tags']) { const l = listOrNull(f[k].value); if (l) when[k] = l; }
+    for (const k of ['min_value', 'max_value']) if (f[k].value.trim()) when[k] = Number(f[k].value);
+    const body = { name: f.name.value.trim(), when, strategy: f.strategy.value };
+    if (f.position.value.trim()) body.position = Number(f.position.value);
+    if (f.team.value) body.team = f.team.value; else body.reps = splitList(f.reps.value);
+    const weights = {};
+    for (const pair of splitList(f.weights.value)) { const [u, n] = pair.split('='); if (u && n) weights[u.trim()] = Number(n); }
+    if (Object.keys(weights).length) body.weights = weights;
+    const r = await api(rule ? 'PUT' : 'POST', rule ? `/assignment/rules/${rule.id}` : '/assignment/rules', body);
+    if (r.status === 200 || r.status === 201) { toast(t('saved')); onSaved(); } else err.textContent = fieldErrors(r);
+  } }, h('h2', {}, rule ? `${t('edit_rule')} #${rule.id} (v${rule.version})` : t('new_rule')),
+  h('div', { class: 'row' },
+    field('name', t('rule_name'), input('name', rule && rule.name, { required: true })),
+    field('position', t('position'), input('position', rule && rule.position, { type: 'number', min: 1 })),
+    field('strategy', t('strategy'), f.strategy),
+    field('team', t('team'), f.team),
+    field('reps', t('reps'), input('reps', rule && rule.reps.join(', '))),
+    field('weights', t('weights'), input('weights', rule && Object.entries(rule.weights).map(([u, n]) => `${u}=${n}`).join(', '))),
+    field('province', t('province'), input('province', (w.province || []).join(', '))),
+    field('city', t('city'), input('city', (w.city || []).join(', '))),
+    field('industry', t('industry'), input('industry', (w.industry || []).join(', '))),
+    field('size', t('size'), input('size', (w.size || []).join(', '))),
+    field('source', t('source'), input('source', (w.source || []).join(', '))),
+    field('language', t('language'), input('language', (w.language || []).join(', '))),
+    field('tags', t('tags'), input('tags', (w.tags || []).join(', '))),
+    field('min_value', t('min_value'), input('min_value', w.min_value, { type: 'number', min: 0 })),
+    field('max_value', t('max_value'), input('max_value', w.max_value, { type: 'number', min: 0 }))),
+  err, h('div', { class: 'actions' }, h('button', { type: 'submit', id: rule ? 'rule-update' : 'rule-create' }, t('save'))));
+  return form;
+}
+
+async function viewRules(editId) {
+  const [r, teams] = await Promise.all([api('GET', '/assignment/rules'), api('GET', '/teams')]);
+  const rules = r.data || [];
+  const canEdit = state.me.role !== 'rep';
   const result = h('div', { id: 'dry-run-result', 'aria-live': 'polite' });
   const f = {};
   for (const k of ['name', 'province', 'industry', 'source', 'value']) f[k] = h('input', { id: 'd-' + k });
+  const editing = rules.find((x) => String(x.id) === String(editId));
   render(h('h1', {}, t('rules_title')),
-    h('div', { class: 'card table-wrap' }, h('table', {}, h('tbody', {}, (r.data || []).map((x) => h('tr', {}, h('td', {}, String(x.position)), h('td', {}, x.name), h('td', {}, x.summary), h('td', {}, x.strategy), h('td', {}, x.team || x.reps.join(', '))))))),
-    h('form', { class: 'card', onsubmit: async (ev) => {
+    h('div', { class: 'card table-wrap' }, h('table', { id: 'rules-table' },
+      h('thead', {}, h('tr', {}, ['#', t('rule_name'), t('conditions'), t('strategy'), t('target'), ''].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, rules.length ? rules.map((x) => h('tr', {}, h('td', {}, String(x.position)), h('td', {}, x.name), h('td', {}, x.summary),
+        h('td', {}, t('strategy_' + x.strategy)), h('td', {}, x.team || x.reps.join(', ')),
+        h('td', {}, canEdit ? [h('a', { href: `#/rules/${x.id}` }, t('edit')), ' ', h('button', { type: 'button', class: 'link', onclick: async () => {
+          const rr = await api('DELETE', `/assignment/rules/${x.id}`);
+          if (rr.status === 204) route(); else toast(errorText(rr.data));
+        } }, t('delete'))] : null))) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('empty')))))),
+    canEdit ? ruleForm(editing || null, teams.data || [], () => { location.hash = '#/rules'; route(); }) : null,
+    h('form', { class: 'card', id: 'dry-run', onsubmit: async (ev) => {
       ev.preventDefault();
       const body = { name: f.name.value.trim() };
       for (const k of ['province', 'industry', 'source']) if (f[k].value.trim()) body[k] = f[k].value.trim();
       if (f.value.value.trim()) body.value = Number(f.value.value);
       const rr = await api('POST', '/assignment/dry-run', body);
-      result.replaceChildren(h('p', {}, rr.status === 200 ? rr.data.decision.explanation : errorText(rr.data)));
+      result.replaceChildren(h('p', {}, rr.status === 200 ? rr.data.decision.explanation : fieldErrors(rr)));
     } }, h('h2', {}, t('dry_run')), h('p', { class: 'muted' }, t('dry_run_hint')),
     h('div', { class: 'row' }, ['name', 'province', 'industry', 'source', 'value'].map((k) => h('div', {}, h('label', { for: 'd-' + k }, t(k)), f[k]))),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('dry_run'))), result));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'dry-run-submit' }, t('dry_run'))), result));
 }
 
 async function authedText(path) {
@@ -445,24 +529,70 @@ async function viewReports() {
 }
 
 async function viewAdmin() {
-  const [u, p] = await Promise.all([api('GET', '/users'), api('GET', '/pool/policy')]);
+  const [u, p, teams, hooks] = await Promise.all([api('GET', '/users'), api('GET', '/pool/policy'), api('GET', '/teams'), api('GET', '/webhooks')]);
+  const patchUser = async (name, body) => { const r = await api('PATCH', `/users/${name}`, body); toast(r.status === 200 ? t('saved') : errorText(r.data)); route(); };
+  const users = h('div', { class: 'card table-wrap' }, h('h2', {}, t('users')), h('table', { id: 'users-table' },
+    h('thead', {}, h('tr', {}, [t('username'), t('role'), t('team'), t('cap'), t('on_leave'), ''].map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, (u.data || []).filter((x) => x.username !== '_system').map((x) => h('tr', { 'data-user': x.username },
+      h('td', {}, `${x.display_name} (${x.username})${x.active ? '' : ' · ' + t('inactive')}`), h('td', {}, x.role), h('td', {}, x.team || '—'),
+      h('td', {}, h('input', { type: 'number', min: 0, 'aria-label': `${t('cap')} ${x.username}`, value: x.owner_cap ?? '', placeholder: t('default'),
+        onchange: (ev) => patchUser(x.username, { owner_cap: ev.target.value === '' ? -1 : Number(ev.target.value) }) })),
+      h('td', {}, h('input', { type: 'checkbox', 'aria-label': `${t('on_leave')} ${x.username}`, checked: x.on_leave, onchange: (ev) => patchUser(x.username, { on_leave: ev.target.checked }) })),
+      h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => patchUser(x.username, { active: !x.active }) }, x.active ? t('deactivate') : t('activate'))))))));
+  const nu = {};
+  const newUser = h('form', { class: 'card', id: 'user-new', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const body = { username: nu.username.value.trim(), display_name: nu.display_name.value.trim() || null, role: nu.role.value, password: nu.password.value };
+    if (nu.team.value) body.team = nu.team.value;
+    const r = await api('POST', '/users', body);
+    if (r.status === 201) { toast(t('saved')); route(); } else toast(fieldErrors(r));
+  } }, h('h2', {}, t('new_user')), h('div', { class: 'row' },
+    ['username', 'display_name', 'password'].map((k) => h('div', {}, h('label', { for: 'nu-' + k }, t(k)), (nu[k] = h('input', { id: 'nu-' + k, type: k === 'password' ? 'password' : 'text', required: k !== 'display_name', autocomplete: 'off' })))),
+    h('div', {}, h('label', { for: 'nu-role' }, t('role')), (nu.role = h('select', { id: 'nu-role' }, ['rep', 'manager', 'admin'].map((x) => h('option', { value: x }, x))))),
+    h('div', {}, h('label', { for: 'nu-team' }, t('team')), (nu.team = h('select', { id: 'nu-team' }, h('option', { value: '' }, '—'), (teams.data || []).map((x) => h('option', { value: x.name }, x.name)))))),
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('save'))));
+  const teamName = h('input', { id: 'team-name', 'aria-label': t('team') });
+  const teamsCard = h('form', { class: 'card', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/teams', { name: teamName.value.trim() });
+    if (r.status === 201) route(); else toast(errorText(r.data));
+  } }, h('h2', {}, t('teams')), h('p', {}, (teams.data || []).map((x) => x.name).join('、') || t('empty')),
+  h('div', { class: 'actions' }, teamName, h('button', { type: 'submit' }, t('add'))));
+  // The pool policy: global, or one team's overrides (empty: follow the global value).
+  const scope = h('select', { id: 'policy-scope', 'aria-label': t('policy'), onchange: () => loadPolicy() }, h('option', { value: '' }, t('global')), (teams.data || []).map((x) => h('option', { value: x.name }, x.name)));
+  const grid = h('div', { class: 'row' });
   const inputs = {};
+  const loadPolicy = async () => {
+    const r = scope.value ? await api('GET', `/teams/${encodeURIComponent(scope.value)}/pool/policy`) : p;
+    grid.replaceChildren();
+    for (const [k, v] of Object.entries((r.data && r.data.effective) || {})) {
+      const own = scope.value ? r.data.overrides[k] : v;
+      inputs[k] = h('input', { id: 'p-' + k, type: 'number', min: 0, value: own ?? '', placeholder: scope.value ? String(v) : '' });
+      grid.append(h('div', {}, h('label', { for: 'p-' + k }, t('policy_' + k)), inputs[k]));
+    }
+  };
   const policy = h('form', { class: 'card', id: 'policy-form', onsubmit: async (ev) => {
     ev.preventDefault();
     const body = {};
-    for (const [k, el] of Object.entries(inputs)) body[k] = Number(el.value);
-    const r = await api('PUT', '/pool/policy', body);
-    toast(r.status === 200 ? t('saved_policy') : errorText(r.data));
-  } }, h('h2', {}, t('policy')));
-  const grid = h('div', { class: 'row' });
-  for (const [k, v] of Object.entries((p.data && p.data.effective) || {})) {
-    inputs[k] = h('input', { id: 'p-' + k, type: 'number', min: 0, value: v });
-    grid.append(h('div', {}, h('label', { for: 'p-' + k }, k), inputs[k]));
-  }
-  policy.append(grid, h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('save'))));
-  render(h('h1', {}, t('admin_title')), h('div', { class: 'card table-wrap' }, h('h2', {}, t('users')), h('table', {},
-    h('thead', {}, h('tr', {}, [t('username'), t('role'), t('team'), t('cap'), t('on_leave')].map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', {}, (u.data || []).map((x) => h('tr', {}, h('td', {}, `${x.display_name} (${x.username})`), h('td', {}, x.role), h('td', {}, x.team || '—'), h('td', {}, x.owner_cap ?? '—'), h('td', {}, x.on_leave ? '✓' : '')))))), policy);
+    for (const [k, el] of Object.entries(inputs)) body[k] = el.value === '' ? (scope.value ? null : undefined) : Number(el.value);
+    const r = await api('PUT', scope.value ? `/teams/${encodeURIComponent(scope.value)}/pool/policy` : '/pool/policy', body);
+    toast(r.status === 200 ? t('saved_policy') : fieldErrors(r));
+  } }, h('h2', {}, t('policy')), scope, grid, h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('save'))));
+  await loadPolicy();
+  const wh = {};
+  const webhooks = h('form', { class: 'card', id: 'webhooks', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const body = { name: wh.name.value.trim(), url: wh.url.value.trim(), format: wh.format.value };
+    if (wh.secret.value) body.secret = wh.secret.value;
+    const r = await api('POST', '/webhooks', body);
+    if (r.status === 201) route(); else toast(fieldErrors(r));
+  } }, h('h2', {}, t('webhooks')),
+  h('ul', {}, (hooks.data || []).map((x) => h('li', {}, `${x.name} · ${x.format} · ${x.url} ${x.active ? '' : '(' + t('inactive') + ')'} `,
+    h('button', { type: 'button', class: 'link', onclick: async () => { await api('DELETE', `/webhooks/${x.id}`); route(); } }, t('delete'))))),
+  h('div', { class: 'row' }, ['name', 'url', 'secret'].map((k) => h('div', {}, h('label', { for: 'wh-' + k }, t('webhook_' + k)), (wh[k] = h('input', { id: 'wh-' + k, required: k !== 'secret' })))),
+    h('div', {}, h('label', { for: 'wh-format' }, t('webhook_format')), (wh.format = h('select', { id: 'wh-format' }, ['generic', 'wecom', 'dingtalk', 'feishu'].map((x) => h('option', { value: x }, t('format_' + x))))))),
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('add'))));
+  render(h('h1', {}, t('admin_title')), users, newUser, teamsCard, policy, webhooks);
 }
 
 async function route() {
@@ -483,7 +613,7 @@ async function route() {
     case 'customer': await viewCustomer(arg); break;
     case 'collisions': await viewCollisions(); break;
     case 'case': await viewCase(arg); break;
-    case 'rules': await viewRules(); break;
+    case 'rules': await viewRules(arg); break;
     case 'reports': await viewReports(); break;
     case 'admin': await viewAdmin(); break;
     case 'login': location.hash = '#/mine'; break;
