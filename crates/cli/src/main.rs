@@ -1,6 +1,8 @@
 //! `leadguard`: the single binary. Serves the web UI and API, and administers the database.
 
 mod dedup;
+mod export;
+mod import;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -67,6 +69,11 @@ enum Command {
     /// Recycle customers nobody works back to the public pool, and warn owners of those due
     /// soon (what `serve` does on a schedule).
     Recycle(RecycleArgs),
+    /// Import customers from CSV/XLSX, each row checked for duplicates; writes a result file
+    /// (row,status,customer_id,matched_customer_id,owner,message).
+    Import(import::ImportArgs),
+    /// Export every customer to CSV or XLSX.
+    Export(export::ExportArgs),
 }
 
 #[derive(Args)]
@@ -178,13 +185,18 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // Bulk commands would log every row; by default they log only what goes wrong.
+    let default_filter = match cli.command {
+        Command::Import(_) | Command::Export(_) => "warn",
+        _ => "info,sqlx=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match &cli.command {
         Command::Openapi => {
             println!(
@@ -217,6 +229,8 @@ async fn main() -> Result<()> {
         Command::Team(cmd) => team_command(Service::with_defaults(store), cmd).await,
         Command::Dedup(args) => dedup::dedup_database(&Service::with_defaults(store), &args).await,
         Command::Recycle(args) => recycle(store, args).await,
+        Command::Import(args) => import::import(&Service::with_defaults(store), &args).await,
+        Command::Export(args) => export::export(&Service::with_defaults(store), &args).await,
         Command::Openapi => Ok(()),
     }
 }

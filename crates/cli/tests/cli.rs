@@ -387,3 +387,293 @@ async fn sqlite_recycle_processes() {
 async fn postgres_recycle_processes() {
     recycle_processes_on_one_database(Backend::Postgres).await;
 }
+
+fn result_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).expect("result file");
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "row",
+            "status",
+            "customer_id",
+            "matched_customer_id",
+            "owner",
+            "message"
+        ]
+    );
+    r.records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn last_line(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `leadguard import` and `export`: every row checked against the database and the rows
+/// before it, a result per row, a dry run that saves nothing, a rerun that creates nothing,
+/// GB18030 and XLSX input, and an export that opens as a spreadsheet.
+async fn import_and_export(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let url = db.url().to_string();
+    for user in ["zhangsan", "lisi"] {
+        let out = run(
+            dir,
+            &[
+                "user",
+                "add",
+                user,
+                "--role",
+                "rep",
+                "--password",
+                "s3cret-pass",
+                "--database-url",
+                &url,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // lisi already has 上海蓝鲸 (imported from a one-row file).
+    std::fs::write(
+        dir.join("lisi.csv"),
+        "客户名称,电话\n上海蓝鲸贸易有限公司,13800138000\n",
+    )
+    .unwrap();
+    let out = run(
+        dir,
+        &[
+            "import",
+            "lisi.csv",
+            "--owner",
+            "lisi",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(
+        last_line(&out),
+        "created 1, duplicate 0, suspected 0, error 0"
+    );
+
+    let text = "客户名称,电话,邮箱,备注\n\
+                北京星河互联科技有限公司,010-62345678,,老客户\n\
+                星河互联科技（北京）有限公司,+86 10 6234 5678,,\n\
+                上海蓝鲸贸易,138 0013 8000,,\n\
+                坏电话公司,12,,\n\
+                广州远洋物流有限公司,13900139000,ops@yuanyang-wl.com,\n";
+    std::fs::write(dir.join("book.csv"), format!("\u{feff}{text}")).unwrap();
+
+    // Dry run: the same verdicts, nothing saved.
+    let out = run(
+        dir,
+        &[
+            "import",
+            "book.csv",
+            "--owner",
+            "zhangsan",
+            "--dry-run",
+            "--result",
+            "dry.csv",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(
+        last_line(&out),
+        "created 2, duplicate 2, suspected 0, error 1"
+    );
+    let dry = result_rows(&dir.join("dry.csv"));
+    let statuses: Vec<&str> = dry.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(
+        statuses,
+        ["created", "duplicate", "duplicate", "error", "created"]
+    );
+    assert!(dry[1][5].contains("row 1"), "{:?}", dry[1]);
+    let out = run(
+        dir,
+        &["export", "--out", "after-dry.csv", "--database-url", &url],
+    );
+    assert!(
+        last_line(&out).starts_with("exported 1 customers"),
+        "dry run saved nothing"
+    );
+
+    // The import: row numbers count data rows from 1; the bad cell is named by row and column.
+    let out = run(
+        dir,
+        &[
+            "import",
+            "book.csv",
+            "--owner",
+            "zhangsan",
+            "--result",
+            "res.csv",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(
+        last_line(&out),
+        "created 2, duplicate 2, suspected 0, error 1"
+    );
+    let rows = result_rows(&dir.join("res.csv"));
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0][..2], ["1", "created"]);
+    let first_id = rows[0][2].clone();
+    assert!(!first_id.is_empty());
+    assert_eq!(rows[1][1], "duplicate");
+    assert_eq!(rows[1][3], first_id, "a duplicate of the row above it");
+    assert_eq!(rows[1][4], "zhangsan");
+    assert_eq!(rows[2][1], "duplicate");
+    assert_eq!(
+        rows[2][4], "lisi",
+        "a duplicate of lisi's customer names lisi"
+    );
+    assert_eq!(rows[3][1], "error");
+    assert!(
+        rows[3][5].contains("row 4, column 2 (电话)"),
+        "{:?}",
+        rows[3]
+    );
+    assert_eq!(rows[4][1], "created");
+
+    // Again: nothing new.
+    let out = run(
+        dir,
+        &[
+            "import",
+            "book.csv",
+            "--owner",
+            "zhangsan",
+            "--result",
+            "again.csv",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(
+        last_line(&out),
+        "created 0, duplicate 4, suspected 0, error 1"
+    );
+
+    // GB18030 CSV and XLSX read the same.
+    let (gbk, _, _) = encoding_rs::GB18030.encode(text);
+    std::fs::write(dir.join("gbk.csv"), gbk.as_ref()).unwrap();
+    let out = run(
+        dir,
+        &[
+            "import",
+            "gbk.csv",
+            "--owner",
+            "zhangsan",
+            "--dry-run",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(
+        last_line(&out),
+        "created 0, duplicate 4, suspected 0, error 1"
+    );
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in text.lines().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            ws.write_string(r as u32, c as u16, cell).unwrap();
+        }
+    }
+    wb.save(dir.join("book.xlsx")).unwrap();
+    let out = run(
+        dir,
+        &[
+            "import",
+            "book.xlsx",
+            "--owner",
+            "zhangsan",
+            "--dry-run",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(
+        last_line(&out),
+        "created 0, duplicate 4, suspected 0, error 1"
+    );
+
+    // Bad arguments are named.
+    let out = run(
+        dir,
+        &[
+            "import",
+            "book.csv",
+            "--owner",
+            "nobody",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+    let out = run(
+        dir,
+        &[
+            "import",
+            "book.csv",
+            "--owner",
+            "zhangsan",
+            "--mapping",
+            "phone",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--mapping"));
+
+    // Export: a real spreadsheet with the three customers.
+    let out = run(
+        dir,
+        &["export", "--out", "all.xlsx", "--database-url", &url],
+    );
+    assert_eq!(last_line(&out), format!("exported 3 customers to all.xlsx"));
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("all.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("customers 客户").unwrap();
+    let names: Vec<String> = sheet.rows().skip(1).map(|r| r[2].to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "上海蓝鲸贸易有限公司",
+            "北京星河互联科技有限公司",
+            "广州远洋物流有限公司"
+        ]
+    );
+    let owners: Vec<String> = sheet.rows().skip(1).map(|r| r[14].to_string()).collect();
+    assert_eq!(owners, ["lisi", "zhangsan", "zhangsan"]);
+    let out = run(dir, &["export", "--out", "all.txt", "--database-url", &url]);
+    assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn sqlite_import_and_export() {
+    import_and_export(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_import_and_export() {
+    import_and_export(Backend::Postgres).await;
+}
