@@ -44,6 +44,8 @@ pub struct ApiError {
     pub body: Box<ErrorBody>,
     /// `Location` header (redirects).
     pub location: Option<String>,
+    /// `Retry-After` header, in seconds (429).
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -62,6 +64,7 @@ impl ApiError {
                 merged_into: None,
             }),
             location: None,
+            retry_after: None,
         }
     }
 }
@@ -75,6 +78,17 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::InvalidCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
+            }
+            ServiceError::TooManyAttempts { retry_after_secs } => {
+                let mut err = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!(
+                        "登录失败次数过多，请 {retry_after_secs} 秒后再试 / too many failed logins; try again in {retry_after_secs} s"
+                    ),
+                );
+                err.retry_after = Some(retry_after_secs);
+                err
             }
             ServiceError::Forbidden { customer, .. } => {
                 let mut err = ApiError::new(StatusCode::FORBIDDEN, "forbidden", message);
@@ -173,6 +187,12 @@ impl IntoResponse for ApiError {
             && let Ok(v) = axum::http::HeaderValue::from_str(&loc)
         {
             resp.headers_mut().insert(axum::http::header::LOCATION, v);
+        }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         resp
     }

@@ -24,6 +24,7 @@ both_backends!(
     update_adding_another_customers_identifier_is_a_duplicate,
     lists_filter_search_and_paginate,
     users_and_teams_are_managed_by_admins,
+    repeated_failed_logins_are_throttled,
 );
 
 async fn health_and_openapi(backend: Backend) {
@@ -1078,4 +1079,45 @@ async fn users_and_teams_are_managed_by_admins(backend: Backend) {
     assert_eq!(v.as_array().unwrap().len(), 1);
     let (_, v) = app.get("/api/v1/users", &admin).await;
     assert_eq!(v.as_array().unwrap().len(), 3);
+}
+
+/// Five wrong passwords for one username within 15 minutes: further logins (even with the right
+/// password) are refused with 429 and Retry-After until the first failure is 15 minutes old;
+/// other usernames are not affected.
+async fn repeated_failed_logins_are_throttled(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("zhangsan", Role::Rep, None, None).await;
+    app.user("lisi", Role::Rep, None, None).await;
+    let attempt = |username: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        let (s, v) = attempt("zhangsan", "guess-guess-guess").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    }
+    let resp = app
+        .http
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"username": "ZhangSan", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "900");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"], "too_many_attempts");
+    let (s, _) = attempt("lisi", common::PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "another username is not affected");
+    app.clock.advance(chrono::Duration::minutes(15));
+    let (s, v) = attempt("zhangsan", common::PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
 }

@@ -6,6 +6,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
+use leadguard_domain::Timestamp;
 use leadguard_domain::user::User;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -76,8 +77,43 @@ fn new_token() -> Result<String> {
     Ok(format!("lg_{}", hex::encode(bytes)))
 }
 
+/// Failed logins allowed per username within [`LOGIN_WINDOW`] before further attempts are
+/// refused (password guessing).
+pub const LOGIN_MAX_FAILURES: usize = 5;
+pub const LOGIN_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
+
+/// When `failures` (times of failed logins) lock the username out until, if at all.
+fn locked_until(failures: &[Timestamp], now: Timestamp) -> Option<Timestamp> {
+    let recent: Vec<&Timestamp> = failures
+        .iter()
+        .filter(|t| now - **t < LOGIN_WINDOW)
+        .collect();
+    (recent.len() >= LOGIN_MAX_FAILURES)
+        .then(|| {
+            recent
+                .iter()
+                .copied()
+                .min()
+                .map(|first| *first + LOGIN_WINDOW)
+        })
+        .flatten()
+}
+
 impl Service {
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome> {
+        let key = username.trim().to_lowercase();
+        let now = self.now();
+        {
+            let failures = self
+                .login_failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(until) = failures.get(&key).and_then(|f| locked_until(f, now)) {
+                return Err(ServiceError::TooManyAttempts {
+                    retry_after_secs: (until - now).num_seconds().max(1),
+                });
+            }
+        }
         let mut conn = self.store.read().await?;
         let user = conn.exec().user_by_username(username.trim()).await?;
         let hash = match &user {
@@ -88,8 +124,21 @@ impl Service {
         let ok = verify_password(password, hash).await;
         let user = match user {
             Some(u) if ok => u,
-            _ => return Err(ServiceError::InvalidCredentials),
+            _ => {
+                let mut failures = self
+                    .login_failures
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                let list = failures.entry(key).or_default();
+                list.retain(|t| now - *t < LOGIN_WINDOW);
+                list.push(now);
+                return Err(ServiceError::InvalidCredentials);
+            }
         };
+        self.login_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
         let token = new_token()?;
         let now = self.now();
         let expires_at = now + self.config.session_ttl;
@@ -126,5 +175,23 @@ impl Service {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn five_failures_in_the_window_lock_until_the_first_ages_out() {
+        let t0 = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let at = |m: i64| t0 + chrono::Duration::minutes(m);
+        let f: Vec<Timestamp> = (0..4).map(at).collect();
+        assert_eq!(locked_until(&f, at(5)), None);
+        let f: Vec<Timestamp> = (0..5).map(at).collect();
+        assert_eq!(locked_until(&f, at(5)), Some(at(15)));
+        assert_eq!(locked_until(&f, at(15)), None, "the first failure aged out");
     }
 }

@@ -13,6 +13,9 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("wrong username or password")]
     InvalidCredentials,
+    /// Too many failed logins for this username; try again later.
+    #[error("too many failed logins; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: i64 },
     /// The actor may not do this. `customer` carries what they may learn (owner, masked hints).
     #[error("{message}")]
     Forbidden {

@@ -93,6 +93,8 @@ pub struct Service {
     config: Config,
     /// Customers stored, as last counted (plus those created since): the matcher's prior.
     population: Arc<AtomicU64>,
+    /// Recent failed logins per username (this process), for the login throttle.
+    login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Timestamp>>>>,
 }
 
 impl Service {
@@ -108,6 +110,7 @@ impl Service {
             clock,
             config,
             population: Arc::new(AtomicU64::new(0)),
+            login_failures: Arc::default(),
         }
     }
 

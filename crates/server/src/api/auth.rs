@@ -25,6 +25,7 @@ pub struct LoginRequest {
         (status = 200, description = "Logged in", body = LoginOutcome),
         (status = 401, description = "Wrong username or password (`invalid_credentials`)", body = ErrorBody),
         (status = 422, description = "Body of the wrong shape", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: five failed logins for this username within 15 minutes; `Retry-After` says when to try again", body = ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,

@@ -208,7 +208,7 @@ function viewLogin() {
   const form = h('form', { class: 'card', id: 'login-form', onsubmit: async (ev) => {
     ev.preventDefault();
     const r = await api('POST', '/auth/login', { username: form.username.value.trim(), password: form.password.value });
-    if (r.status !== 200) { err.textContent = t('login_failed'); return; }
+    if (r.status !== 200) { err.textContent = r.status === 429 ? errorText(r.data) : t('login_failed'); return; }
     state.token = r.data.token; state.me = r.data.user;
     localStorage.setItem('lg.token', state.token);
     startEvents();
