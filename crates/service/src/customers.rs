@@ -374,37 +374,8 @@ impl Service {
     async fn record_blocked(&self, actor: &User, entered: &CustomerFields, m: &MatchView) {
         let result: Result<()> = async {
             let mut tx = self.store.begin().await?;
-            let owner_id = match &m.owner {
-                Some(o) => tx.exec().user_by_username(&o.username).await?.map(|u| u.id),
-                None => None,
-            };
-            // The strongest evidence names the match reason in reports.
-            let reason = m
-                .reasons
-                .iter()
-                .filter(|r| r.weight > 0.0)
-                .max_by(|a, b| a.weight.total_cmp(&b.weight))
-                .map(|r| r.field.clone());
-            let data = serde_json::json!({
-                "entered_name": entered.name,
-                "source": entered.source,
-                "reason": reason,
-                "matched_customer_id": m.customer_id,
-                "matched_name": m.name,
-                "owner": m.owner.as_ref().map(|o| o.username.clone()),
-                "by": actor.username,
-                "score": m.score,
-            });
-            self.emit(
-                &mut tx.exec(),
-                EventType::DuplicateBlocked,
-                Some(m.customer_id),
-                Some(actor.id),
-                owner_id,
-                &[actor.id],
-                data,
-            )
-            .await?;
+            self.blocked_event(&mut tx.exec(), actor, entered, m)
+                .await?;
             tx.commit().await?;
             Ok(())
         }
@@ -412,6 +383,48 @@ impl Service {
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not record a blocked duplicate");
         }
+    }
+
+    /// The `duplicate.blocked` event of an entry refused as a duplicate of `m`.
+    pub(crate) async fn blocked_event(
+        &self,
+        exec: &mut Exec<'_>,
+        actor: &User,
+        entered: &CustomerFields,
+        m: &MatchView,
+    ) -> Result<()> {
+        let owner_id = match &m.owner {
+            Some(o) => exec.user_by_username(&o.username).await?.map(|u| u.id),
+            None => None,
+        };
+        // The strongest evidence names the match reason in reports.
+        let reason = m
+            .reasons
+            .iter()
+            .filter(|r| r.weight > 0.0)
+            .max_by(|a, b| a.weight.total_cmp(&b.weight))
+            .map(|r| r.field.clone());
+        let data = serde_json::json!({
+            "entered_name": entered.name,
+            "source": entered.source,
+            "reason": reason,
+            "matched_customer_id": m.customer_id,
+            "matched_name": m.name,
+            "owner": m.owner.as_ref().map(|o| o.username.clone()),
+            "by": actor.username,
+            "score": m.score,
+        });
+        self.emit(
+            exec,
+            EventType::DuplicateBlocked,
+            Some(m.customer_id),
+            Some(actor.id),
+            owner_id,
+            &[actor.id],
+            data,
+        )
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn duplicate_of(&self, profile: &Profile, customer_id: Id) -> ServiceError {

@@ -3,6 +3,7 @@
 
 mod assignment;
 mod auth;
+mod bulk;
 mod collisions;
 mod customers;
 mod deals;
@@ -33,6 +34,7 @@ pub use assignment::{
     RuleView, SkippedRep,
 };
 pub use auth::LoginOutcome;
+pub use bulk::RowResult;
 pub use collisions::{
     AppealRequest, CaseQuery, CaseSide, CaseView, DecideRequest, DecisionView, ScanReport,
 };
