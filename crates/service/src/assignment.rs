@@ -268,6 +268,13 @@ fn facts(fields: &CustomerFields, req: &LeadRequest) -> LeadFacts {
     }
 }
 
+/// Why a lead that duplicates an owned customer goes to that customer's owner.
+fn to_owner(customer_id: Id, display_name: &str, username: &str) -> String {
+    format!(
+        "与已有客户 #{customer_id} 重复 → 线索转给负责人 {display_name}（避免撞单） / duplicate of customer #{customer_id}: passed to its owner {username}"
+    )
+}
+
 fn lead_json(f: &LeadFacts) -> String {
     serde_json::json!({
         "province": f.province, "city": f.city, "industry": f.industry, "size": f.size,
@@ -856,10 +863,7 @@ impl Service {
                 rule_position: None,
                 rule_version: None,
                 strategy: None,
-                explanation: format!(
-                    "与已有客户 #{} 重复 → 线索转给负责人 {}（避免撞单） / duplicate of customer #{}: passed to its owner {}",
-                    d.customer_id, owner.display_name, d.customer_id, owner.username
-                ),
+                explanation: to_owner(d.customer_id, &owner.display_name, &owner.username),
                 skipped: Vec::new(),
             };
             return Ok(DryRun {
@@ -1061,10 +1065,7 @@ impl Service {
                     .user_by_id(owner_id)
                     .await?
                     .ok_or(ServiceError::NotFound { what: "user" })?;
-                let explanation = format!(
-                    "与已有客户 #{id} 重复 → 线索转给负责人 {}（避免撞单） / duplicate of customer #{id}: passed to its owner {}",
-                    owner.display_name, owner.username
-                );
+                let explanation = to_owner(id, &owner.display_name, &owner.username);
                 (
                     Decided {
                         rule: None,

@@ -22,9 +22,8 @@ use crate::customers::{UserCache, page_bounds};
 use crate::deals::{Deal, DealStage};
 use crate::error::{Result, ServiceError};
 use crate::merges::resolve;
+use crate::ownership::clean_reason;
 use crate::views::{MatchView, OwnerView, Page};
-
-const MAX_REASON_CHARS: usize = 1000;
 
 /// A rep blocked as a duplicate asks for the customer ("I have an active deal with them").
 #[derive(Debug, Clone, Deserialize)]
@@ -171,20 +170,6 @@ pub(crate) struct Subject {
     pub customer_id: Id,
     pub entered_at: Timestamp,
     pub owner_id: Id,
-}
-
-fn clean_reason(field: &str, r: Option<&str>) -> Result<Option<String>> {
-    let r = r.map(str::trim).filter(|s| !s.is_empty());
-    if let Some(r) = r
-        && r.chars().count() > MAX_REASON_CHARS
-    {
-        return Err(ServiceError::invalid(
-            field,
-            "too_long",
-            format!("the reason must be at most {MAX_REASON_CHARS} characters"),
-        ));
-    }
-    Ok(r.map(str::to_string))
 }
 
 impl Service {
@@ -341,7 +326,7 @@ impl Service {
 
     /// `POST /collisions`: a blocked rep appeals for an existing customer.
     pub async fn appeal(&self, actor: &User, req: AppealRequest) -> Result<CaseView> {
-        let reason = clean_reason("reason", Some(&req.reason))?.ok_or_else(|| {
+        let reason = clean_reason(Some(req.reason))?.ok_or_else(|| {
             ServiceError::invalid(
                 "reason",
                 "required",
@@ -750,7 +735,7 @@ impl Service {
 
     /// `POST /collisions/{id}/decide`.
     pub async fn decide_case(&self, actor: &User, id: Id, req: DecideRequest) -> Result<CaseView> {
-        let reason = clean_reason("reason", req.reason.as_deref())?;
+        let reason = clean_reason(req.reason)?;
         let mut tx = self.store.begin().await?;
         let row = tx
             .exec()

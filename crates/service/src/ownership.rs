@@ -48,7 +48,8 @@ pub struct AuditQuery {
 
 const MAX_REASON_CHARS: usize = 1000;
 
-fn clean_reason(r: Option<String>) -> Result<Option<String>> {
+/// A reason as given: trimmed, empty as none, at most [`MAX_REASON_CHARS`] characters.
+pub(crate) fn clean_reason(r: Option<String>) -> Result<Option<String>> {
     let r = r.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if r.as_ref()
         .is_some_and(|s| s.chars().count() > MAX_REASON_CHARS)

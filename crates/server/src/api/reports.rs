@@ -30,6 +30,20 @@ pub async fn report(
     Ok(Json(state.service.report(&auth.user, q).await?))
 }
 
+/// The report behind a download or a chart (same period and team parameters as `/reports`).
+async fn report_for(
+    state: &AppState,
+    auth: &Auth,
+    from: Option<String>,
+    to: Option<String>,
+    team: Option<String>,
+) -> ApiResult<Report> {
+    Ok(state
+        .service
+        .report(&auth.user, ReportQuery { from, to, team })
+        .await?)
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -54,17 +68,7 @@ pub async fn download(
     auth: Auth,
     ApiQuery(q): ApiQuery<DownloadQuery>,
 ) -> ApiResult<Response> {
-    let report = state
-        .service
-        .report(
-            &auth.user,
-            ReportQuery {
-                from: q.from,
-                to: q.to,
-                team: q.team,
-            },
-        )
-        .await?;
+    let report = report_for(&state, &auth, q.from, q.to, q.team).await?;
     let sheets = report.sheets();
     let (bytes, mime, ext) = match q.format.as_str() {
         "xlsx" => (
@@ -134,17 +138,7 @@ pub async fn chart(
     auth: Auth,
     ApiQuery(q): ApiQuery<ChartQuery>,
 ) -> ApiResult<Response> {
-    let r = state
-        .service
-        .report(
-            &auth.user,
-            ReportQuery {
-                from: q.from,
-                to: q.to,
-                team: q.team,
-            },
-        )
-        .await?;
+    let r = report_for(&state, &auth, q.from, q.to, q.team).await?;
     let c = &r.collisions;
     let (title, data) = match q.chart.as_str() {
         "collision_trend" => (
