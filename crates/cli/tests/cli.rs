@@ -1,91 +1,13 @@
 //! The `leadguard` binary as a user runs it: create users, serve on SQLite (relative and
 //! absolute paths) and PostgreSQL, the demo, and clear errors for bad arguments.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::process::{Child, Command, Output, Stdio};
+
+use common::{BIN, Server, last_line, login, result_rows, run};
 use leadguard_testkit::{Backend, TestDb};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_leadguard");
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("LEADGUARD_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run leadguard")
-}
-
-/// A `leadguard serve` child process, killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    stdout: Vec<String>,
-}
-
-impl Server {
-    fn start(dir: &Path, extra: &[&str]) -> Server {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
-        args.extend_from_slice(extra);
-        let mut child = Command::new(BIN)
-            .args(&args)
-            .current_dir(dir)
-            .env_remove("LEADGUARD_DATABASE_URL")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut seen = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let base = loop {
-            assert!(Instant::now() < deadline, "serve did not start: {seen:?}");
-            let line = lines.next().expect("serve exited early").expect("read");
-            seen.push(line.clone());
-            if let Some(rest) = line.strip_prefix("Leadguard is serving ") {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("url")
-                    .trim_end_matches('/')
-                    .to_string();
-            }
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server {
-            child,
-            base,
-            stdout: seen,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn login(http: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
-    let r = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.expect("json");
-    v["token"].as_str().expect("token").to_string()
-}
 
 async fn users_and_serve(backend: Backend) {
     let db = TestDb::create(backend).await;
@@ -386,37 +308,6 @@ async fn sqlite_recycle_processes() {
 #[tokio::test]
 async fn postgres_recycle_processes() {
     recycle_processes_on_one_database(Backend::Postgres).await;
-}
-
-fn result_rows(path: &Path) -> Vec<Vec<String>> {
-    let mut r = csv::Reader::from_path(path).expect("result file");
-    assert_eq!(
-        r.headers().unwrap().iter().collect::<Vec<_>>(),
-        [
-            "row",
-            "status",
-            "customer_id",
-            "matched_customer_id",
-            "owner",
-            "message"
-        ]
-    );
-    r.records()
-        .map(|x| x.unwrap().iter().map(str::to_string).collect())
-        .collect()
-}
-
-fn last_line(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// `leadguard import` and `export`: every row checked against the database and the rows

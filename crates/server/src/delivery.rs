@@ -1,6 +1,7 @@
-//! Delivering webhook messages from the outbox: claim due deliveries with a lease, send each,
-//! record the outcome. A receiver that is down is retried with exponential backoff; a process
-//! that dies mid-send leaves a lease that expires, and the delivery is sent again.
+//! Delivering webhook messages from the outbox: claim a due delivery with a lease, send it,
+//! record the outcome, next. A receiver that is down is retried with exponential backoff; a
+//! process that dies mid-send leaves a lease that expires, and that one delivery is sent again
+//! (receivers recognize the repeat by `X-Leadguard-Event-Id`).
 
 use std::time::Duration;
 
@@ -14,10 +15,14 @@ use sha2::Sha256;
 
 /// Attempts before a delivery is given up (about a day and a half of retries).
 pub const MAX_ATTEMPTS: i64 = 40;
-/// How long a claimed batch is reserved: longer than sending a whole batch takes (each send
-/// times out after `SEND_TIMEOUT`), so no other worker picks up a delivery still being sent.
-const LEASE: chrono::Duration = chrono::Duration::seconds(600);
+/// How long a claimed delivery is reserved: longer than sending it (at most `SEND_TIMEOUT`)
+/// and recording the outcome take, so no other worker sends it meanwhile; short, because it is
+/// also how long the delivery of a process that died mid-send waits before it is sent again.
+/// Deliveries are claimed one at a time, just before they are sent, so a lease never waits on
+/// other sends.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Deliveries sent per round before the loop checks in again.
 const BATCH: i64 = 20;
 
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
@@ -218,41 +223,54 @@ async fn send(
     accepted(format, &text)
 }
 
-/// Sends what is due once; returns how many deliveries were attempted. Time is the service's
-/// clock, so tests move it past a backoff instead of waiting.
+/// Sends what is due (up to `BATCH` deliveries, in order, each claimed just before it is
+/// sent); returns how many were attempted. Time is the service's clock, so tests move it past
+/// a backoff instead of waiting.
 pub async fn deliver_due(
     service: &Service,
     client: &reqwest::Client,
 ) -> leadguard_service::Result<usize> {
-    let now = service.now();
-    let jobs = {
-        let mut tx = service.store().begin().await?;
-        let jobs = tx.exec().claim_deliveries(now, now + LEASE, BATCH).await?;
-        tx.commit().await?;
-        jobs
-    };
-    for job in &jobs {
-        let outcome = send(client, job, service.now()).await;
-        let mut tx = service.store().begin().await?;
-        match outcome {
-            Ok(()) => {
-                tx.exec()
-                    .delivery_succeeded(job.delivery_id, service.now())
-                    .await?
-            }
-            Err(error) => {
-                let attempts = job.attempts + 1;
-                let retry_at =
-                    (attempts < MAX_ATTEMPTS).then(|| service.now() + backoff(job.attempts));
-                tracing::warn!(webhook = job.webhook.id, delivery = job.delivery_id, attempts, %error, "webhook delivery failed");
-                tx.exec()
-                    .delivery_failed(job.delivery_id, &error, retry_at)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
+    let mut attempted = 0;
+    while (attempted as i64) < BATCH {
+        let now = service.now();
+        let job = {
+            let mut tx = service.store().begin().await?;
+            let jobs = tx.exec().claim_deliveries(now, now + LEASE, 1).await?;
+            tx.commit().await?;
+            jobs.into_iter().next()
+        };
+        let Some(job) = job else { break };
+        deliver_one(service, client, &job).await?;
+        attempted += 1;
     }
-    Ok(jobs.len())
+    Ok(attempted)
+}
+
+/// Sends one claimed delivery and records the outcome.
+async fn deliver_one(
+    service: &Service,
+    client: &reqwest::Client,
+    job: &DeliveryJob,
+) -> leadguard_service::Result<()> {
+    let outcome = send(client, job, service.now()).await;
+    let mut tx = service.store().begin().await?;
+    match outcome {
+        Ok(()) => {
+            tx.exec()
+                .delivery_succeeded(job.delivery_id, service.now())
+                .await?
+        }
+        Err(error) => {
+            let attempts = job.attempts + 1;
+            let retry_at = (attempts < MAX_ATTEMPTS).then(|| service.now() + backoff(job.attempts));
+            tracing::warn!(webhook = job.webhook.id, delivery = job.delivery_id, attempts, %error, "webhook delivery failed");
+            tx.exec()
+                .delivery_failed(job.delivery_id, &error, retry_at)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The HTTP client deliveries are sent with.

@@ -28,18 +28,24 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the database could not be reached or the pool was exhausted, as opposed to a
-    /// query that the database refused.
+    /// True when the database could not be reached, the pool was exhausted, or the server
+    /// ended the session (PostgreSQL shutting down or restarting), as opposed to a query that
+    /// the database refused.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StoreError::Database(
                 sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
-            )
-        )
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_),
+            ) => true,
+            // SQLSTATE class 08 (connection exception), 57P01 admin_shutdown, 57P02
+            // crash_shutdown, 57P03 cannot_connect_now. (SQLite's codes are plain numbers.)
+            StoreError::Database(sqlx::Error::Database(d)) => d.code().is_some_and(|c| {
+                c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
     }
 }
 
