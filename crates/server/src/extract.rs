@@ -48,7 +48,58 @@ fn bytes_rejection(e: BytesRejection) -> ApiError {
     }
 }
 
+/// Where a JSON value holds a string with U+0000 (`contacts[0].name`), if anywhere.
+fn nul_path(v: &serde_json::Value, path: &str) -> Option<String> {
+    let here = || {
+        if path.is_empty() {
+            ".".to_string()
+        } else {
+            path.to_string()
+        }
+    };
+    match v {
+        serde_json::Value::String(s) => s.contains('\0').then(here),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_path(x, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(p)
+            } else {
+                nul_path(x, &p)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Text with U+0000 is refused everywhere: PostgreSQL cannot store it, and no person types it.
+fn nul_error(status: StatusCode, code: &str, place: &str) -> ApiError {
+    ApiError::new(
+        status,
+        code,
+        format!("{place}: text must not contain the NUL character (\\u0000)"),
+    )
+}
+
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // `\u0000` is the only way JSON can carry a NUL; look closer only when it appears.
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = nul_path(&v, "")
+    {
+        return Err(nul_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            &path,
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -122,6 +173,13 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.path().contains("%00") {
+            return Err(nul_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_path",
+                "the path",
+            ));
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| ApiPath(v))
@@ -138,6 +196,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(q) = parts.uri.query().filter(|q| q.contains("%00"))
+            && let Some((k, _)) = url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                &format!("query parameter “{}”", k.replace('\0', "")),
+            ));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))

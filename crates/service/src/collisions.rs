@@ -514,11 +514,13 @@ impl Service {
             .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn side(
         &self,
         exec: &mut Exec<'_>,
         users: &mut UserCache,
         actor: &User,
+        decider: bool,
         customer_id: Option<Id>,
         rep_id: Id,
         entered: Option<&CustomerFields>,
@@ -573,9 +575,11 @@ impl Service {
             .collect();
         side.open_deals = deals.iter().filter(|d| d.stage == DealStage::Open).count() as i64;
         side.won_deals = deals.iter().filter(|d| d.stage == DealStage::Won).count() as i64;
-        let full = leadguard_domain::access::customer_access(actor, owner.as_ref())
-            == leadguard_domain::Access::Full
-            || actor.role != Role::Rep;
+        // Deals only for those who may open the customer, and for the case's deciders: not
+        // for a manager of another team who is merely a party (an appellant).
+        let full = decider
+            || leadguard_domain::access::customer_access(actor, owner.as_ref())
+                == leadguard_domain::Access::Full;
         side.deals = full.then_some(deals);
         Ok(side)
     }
@@ -591,11 +595,13 @@ impl Service {
             .entered
             .as_deref()
             .and_then(|e| serde_json::from_str(e).ok());
+        let decider = self.may_decide(exec, actor, &r).await?;
         let first = self
             .side(
                 exec,
                 users,
                 actor,
+                decider,
                 Some(r.first_customer_id),
                 r.first_user_id,
                 None,
@@ -606,6 +612,7 @@ impl Service {
                 exec,
                 users,
                 actor,
+                decider,
                 r.second_customer_id,
                 r.second_user_id,
                 entered.as_ref(),

@@ -72,6 +72,10 @@ impl From<StoreError> for ServiceError {
             StoreError::AlreadyExists { what } => ServiceError::AlreadyExists { what },
             StoreError::NotFound { what } => ServiceError::NotFound { what },
             e if e.is_unavailable() => ServiceError::Unavailable(e.to_string()),
+            e if e.is_conflict() => ServiceError::Conflict {
+                code: "concurrent_change",
+                message: "同一时刻有人修改了相同的数据，未保存任何内容，请重试 / someone else changed the same data at the same moment; nothing was saved; try again".into(),
+            },
             e => ServiceError::Internal(e.to_string()),
         }
     }

@@ -47,6 +47,14 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// True when PostgreSQL aborted the transaction to settle a race with another one
+    /// (40P01 deadlock_detected, 40001 serialization_failure): nothing was saved, and the
+    /// same request may succeed when tried again.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(d))
+            if d.code().is_some_and(|c| matches!(c.as_ref(), "40P01" | "40001")))
+    }
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
