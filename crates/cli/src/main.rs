@@ -126,6 +126,10 @@ struct ServeArgs {
     /// process).
     #[arg(long, env = "LEADGUARD_WEBHOOK_POLL", default_value_t = 1)]
     webhook_poll: u64,
+    /// Seconds between looks for import jobs queued on other servers or left by one that
+    /// stopped (0: this process works no import jobs; other servers take its uploads).
+    #[arg(long, env = "LEADGUARD_IMPORT_POLL", default_value_t = 5)]
+    import_poll: u64,
 }
 
 #[derive(Subcommand)]
@@ -288,6 +292,7 @@ async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {
     let background = leadguard_server::Background {
         recycle_every: every(args.recycle_interval),
         deliver_every: every(args.webhook_poll),
+        import_every: every(args.import_poll),
     };
     leadguard_server::serve(listener, service, background, shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -256,6 +256,9 @@ async fn import_killed_midway(backend: Backend) {
             "killed.csv",
             "--database-url",
             &url,
+            // Small transactions, so that the kill lands between and inside them.
+            "--batch-rows",
+            "200",
         ])
         .current_dir(dir)
         .env_remove("LEADGUARD_DATABASE_URL")

@@ -132,6 +132,10 @@ pub struct Background {
     pub recycle_every: Option<Duration>,
     /// How often the webhook outbox is polled for due deliveries (`None`: never).
     pub deliver_every: Option<Duration>,
+    /// How often import jobs are looked for (`None`: this server works none). Jobs
+    /// uploaded to this server start at once; this finds those uploaded to another server
+    /// and those left by a server that died.
+    pub import_every: Option<Duration>,
 }
 
 impl Background {
@@ -139,6 +143,7 @@ impl Background {
     pub const NONE: Background = Background {
         recycle_every: None,
         deliver_every: None,
+        import_every: None,
     };
 }
 
@@ -147,6 +152,7 @@ impl Default for Background {
         Background {
             recycle_every: Some(Duration::from_secs(600)),
             deliver_every: Some(Duration::from_secs(1)),
+            import_every: Some(Duration::from_secs(5)),
         }
     }
 }
@@ -166,6 +172,9 @@ pub async fn serve(
     if let Some(every) = background.deliver_every {
         jobs.spawn(delivery::run(service.clone(), every));
     }
+    if let Some(every) = background.import_every {
+        jobs.spawn(import_loop(service.clone(), every));
+    }
     let served = axum::serve(listener, app(service))
         .with_graceful_shutdown(shutdown)
         .await;
@@ -173,6 +182,22 @@ pub async fn serve(
     // delivery whose outcome was not recorded is sent again after its lease.
     jobs.shutdown().await;
     served
+}
+
+/// Works import jobs one after another; a job cut short (this server stopping, the database
+/// away) is resumed after its lease, here or elsewhere, from its last committed batch.
+async fn import_loop(service: Service, every: Duration) {
+    loop {
+        match service.run_next_import_job().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "import worker: trying again later"),
+        }
+        tokio::select! {
+            () = service.import_queued() => {}
+            () = tokio::time::sleep(every) => {}
+        }
+    }
 }
 
 async fn schedule_loop(service: Service, every: Duration) {

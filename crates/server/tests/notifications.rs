@@ -259,12 +259,14 @@ async fn webhook_receivers_down_then_up_get_every_event_exactly_once(backend: Ba
         .sibling(Background {
             recycle_every: None,
             deliver_every: Some(Duration::from_millis(20)),
+            ..Background::NONE
         })
         .await;
     let second = app
         .sibling(Background {
             recycle_every: None,
             deliver_every: Some(Duration::from_millis(20)),
+            ..Background::NONE
         })
         .await;
     restarted.clock.set(app.service.now());

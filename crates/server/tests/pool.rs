@@ -557,6 +557,7 @@ async fn two_servers_recycle_and_warn_each_customer_once(backend: Backend) {
     let busy = Background {
         recycle_every: Some(Duration::from_millis(5)),
         deliver_every: None,
+        ..Background::NONE
     };
     let one = app.sibling(busy).await;
     let two = app.sibling(busy).await;

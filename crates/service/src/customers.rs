@@ -210,18 +210,28 @@ impl Service {
                 return Ok(None);
             }
         };
-        let cmp = self.matcher.compare(profile, &stored);
-        Ok(Some(MatchView {
+        Ok(Some(self.match_view(profile, &c, &stored)))
+    }
+
+    /// How `profile` compares with stored customer `c` (whose profile is `stored`).
+    pub(crate) fn match_view(
+        &self,
+        profile: &Profile,
+        c: &Candidate,
+        stored: &Profile,
+    ) -> MatchView {
+        let cmp = self.matcher.compare(profile, stored);
+        MatchView {
             customer_id: c.id,
-            name: c.name,
+            name: c.name.clone(),
             in_pool: c.owner.is_none(),
-            owner: c.owner.map(OwnerView::from),
+            owner: c.owner.clone().map(OwnerView::from),
             owned_since: c.owned_since,
             created_at: c.created_at,
             score: cmp.score,
             verdict: cmp.verdict,
             reasons: cmp.reasons,
-        }))
+        }
     }
 
     /// The duplicate check without saving anything.
@@ -397,6 +407,18 @@ impl Service {
             Some(o) => exec.user_by_username(&o.username).await?.map(|u| u.id),
             None => None,
         };
+        self.emit_blocked(exec, actor, entered, m, owner_id).await
+    }
+
+    /// [`Service::blocked_event`] when the matched customer's owner id is known.
+    pub(crate) async fn emit_blocked(
+        &self,
+        exec: &mut Exec<'_>,
+        actor: &User,
+        entered: &CustomerFields,
+        m: &MatchView,
+        owner_id: Option<Id>,
+    ) -> Result<()> {
         // The strongest evidence names the match reason in reports.
         let reason = m
             .reasons

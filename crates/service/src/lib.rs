@@ -11,6 +11,8 @@ pub mod demo;
 mod error;
 mod events;
 mod followups;
+pub mod import;
+mod import_jobs;
 mod merges;
 mod ownership;
 mod pool;
@@ -42,6 +44,7 @@ pub use customers::{CustomerPatch, ListCustomers, Scope, Sort};
 pub use deals::{Deal, DealInput, DealStage};
 pub use error::{Result, ServiceError};
 pub use followups::NewFollowUp;
+pub use import_jobs::{ImportJobView, ImportRequest, MAX_IMPORT_BYTES};
 pub use merges::MergeRequest;
 pub use ownership::{AuditQuery, ReleaseRequest, TransferRequest};
 pub use pool::{PolicyUpdate, PolicyView, RecycleItem, RecycleReport};
@@ -97,6 +100,8 @@ pub struct Service {
     population: Arc<AtomicU64>,
     /// Recent failed logins per username (this process), for the login throttle.
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Timestamp>>>>,
+    /// Woken when this process queues an import job, so that its worker starts at once.
+    import_queued: Arc<tokio::sync::Notify>,
 }
 
 impl Service {
@@ -113,6 +118,7 @@ impl Service {
             config,
             population: Arc::new(AtomicU64::new(0)),
             login_failures: Arc::default(),
+            import_queued: Arc::default(),
         }
     }
 

@@ -64,6 +64,29 @@ impl Exec<'_> {
         .await)?)
     }
 
+    /// Many entries in one statement per thousand (an import's `created` entries).
+    pub async fn append_audit_many(&mut self, entries: &[NewAuditEntry<'_>]) -> Result<()> {
+        for chunk in entries.chunks(1000) {
+            on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO audit_log (at, customer_id, action, actor_id, before_owner_id, after_owner_id, rule, reason) ",
+                );
+                qb.push_values(chunk, |mut b, e| {
+                    b.push_bind(e.at)
+                        .push_bind(e.customer_id)
+                        .push_bind(e.action.as_str())
+                        .push_bind(e.actor_id)
+                        .push_bind(e.before_owner_id)
+                        .push_bind(e.after_owner_id)
+                        .push_bind(e.rule.to_string())
+                        .push_bind(e.reason.map(str::to_string));
+                });
+                qb.build().execute(&mut **c).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
     /// Oldest first, so that an owner history reads top to bottom.
     pub async fn list_audit(&mut self, f: &AuditFilter) -> Result<(Vec<AuditEntry>, i64)> {
         let (rows, total) = on_backend!(self, c => {

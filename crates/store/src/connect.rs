@@ -145,13 +145,17 @@ impl Store {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("cache_size", "-65536")
+                    // Pages read through the OS page cache in place, not copied per read: a
+                    // million customers' indexes are far larger than any connection's cache.
+                    .pragma("mmap_size", "2147483648")
                     .pragma("temp_store", "memory");
                 // One writer: SQLite allows one anyway, and queueing in the pool is cheaper and
                 // fairer than retrying on SQLITE_BUSY.
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(opts.acquire_timeout)
-                    .connect_with(base.clone())
+                    // The writer walks every index a new customer goes into: a larger cache.
+                    .connect_with(base.clone().pragma("cache_size", "-262144"))
                     .await?;
                 let read = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.max(1))

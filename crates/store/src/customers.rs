@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind};
-use leadguard_domain::keys::MatchKey;
+use leadguard_domain::keys::{KeyKind, MatchKey};
 use leadguard_domain::{Id, Timestamp};
 use sqlx::QueryBuilder;
 
@@ -32,6 +32,18 @@ pub struct NewCustomer<'a> {
     pub owner_id: Option<Id>,
     pub now: Timestamp,
 }
+
+/// What belongs to a saved customer row: its contacts, keys and identities.
+pub struct CustomerParts<'a> {
+    pub id: Id,
+    pub contacts: &'a [Contact],
+    pub keys: &'a [MatchKey],
+    pub identities: &'a [MatchKey],
+}
+
+/// Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
+/// parameters for the widest table written this way (six columns).
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// A customer's stored match profile, for batch scans.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -228,45 +240,14 @@ impl Exec<'_> {
     /// [`StoreError::IdentityTaken`] if another customer holds one of the identities; the
     /// caller's transaction must then be rolled back.
     pub async fn insert_customer(&mut self, n: &NewCustomer<'_>) -> Result<Id> {
-        let f = n.fields;
-        let m = &n.matching;
-        let owned_since = n.owner_id.map(|_| n.now);
-        let id = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
-            "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
-                 address, province, city, industry, size, source, created_by, created_at, owner_id,
-                 owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                     $20, $21, $22, $23)
-             RETURNING id",
-        )
-        .bind(f.kind.as_str())
-        .bind(&f.name)
-        .bind(m.name_search)
-        .bind(to_json(&f.phones))
-        .bind(to_json(&f.emails))
-        .bind(f.website.as_deref())
-        .bind(f.credit_code.as_deref())
-        .bind(f.address.as_deref())
-        .bind(f.province.as_deref())
-        .bind(f.city.as_deref())
-        .bind(f.industry.as_deref())
-        .bind(f.size.as_deref())
-        .bind(f.source.as_deref())
-        .bind(n.created_by)
-        .bind(n.now)
-        .bind(n.owner_id)
-        .bind(owned_since)
-        .bind(n.now)
-        .bind(m.profile)
-        .bind(f.postcode.as_deref())
-        .bind(f.birth_date.as_deref())
-        .bind(f.id_number.as_deref())
-        .bind(m.version)
-        .fetch_one(&mut **c)
-        .await)?;
-        self.insert_contacts(id, &f.contacts).await?;
-        self.insert_keys(id, m.keys).await?;
-        self.claim_identities(id, m.identities).await?;
+        let id = self.insert_customer_row(n).await?;
+        self.insert_customer_parts(&[CustomerParts {
+            id,
+            contacts: &n.fields.contacts,
+            keys: n.matching.keys,
+            identities: n.matching.identities,
+        }])
+        .await?;
         Ok(id)
     }
 
@@ -314,9 +295,13 @@ impl Exec<'_> {
         on_backend!(self, c => sqlx::query("DELETE FROM contacts WHERE customer_id = $1")
             .bind(id).execute(&mut **c).await.map(|_| ()))?;
         self.delete_match_keys(id).await?;
-        self.insert_contacts(id, &f.contacts).await?;
-        self.insert_keys(id, m.keys).await?;
-        self.claim_identities(id, m.identities).await
+        self.insert_customer_parts(&[CustomerParts {
+            id,
+            contacts: &f.contacts,
+            keys: m.keys,
+            identities: m.identities,
+        }])
+        .await
     }
 
     pub(crate) async fn delete_match_keys(&mut self, id: Id) -> Result<()> {
@@ -342,10 +327,22 @@ impl Exec<'_> {
         .await
         .map(|_| ()))?;
         self.delete_match_keys(id).await?;
-        self.insert_keys(id, m.keys).await?;
+        self.insert_customer_parts(&[CustomerParts {
+            id,
+            contacts: &[],
+            keys: m.keys,
+            identities: &[],
+        }])
+        .await?;
         let mut taken = Vec::new();
         for k in m.identities {
-            match self.claim_identities(id, std::slice::from_ref(k)).await {
+            let one = CustomerParts {
+                id,
+                contacts: &[],
+                keys: &[],
+                identities: std::slice::from_ref(k),
+            };
+            match self.insert_customer_parts(&[one]).await {
                 Ok(()) => {}
                 Err(StoreError::IdentityTaken { .. }) => taken.push(k.clone()),
                 Err(e) => return Err(e),
@@ -373,62 +370,111 @@ impl Exec<'_> {
             .collect()
     }
 
-    async fn insert_contacts(&mut self, customer_id: Id, contacts: &[Contact]) -> Result<()> {
-        for (pos, ct) in contacts.iter().enumerate() {
-            on_backend!(self, c => sqlx::query(
-                "INSERT INTO contacts (customer_id, position, name, title, phones, emails)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(customer_id)
-            .bind(pos as i64)
-            .bind(&ct.name)
-            .bind(ct.title.as_deref())
-            .bind(to_json(&ct.phones))
-            .bind(to_json(&ct.emails))
-            .execute(&mut **c)
-            .await
-            .map(|_| ()))?;
-        }
-        Ok(())
+    /// Saves one customer's row only; its contacts, keys and identities come with
+    /// [`Exec::insert_customer_parts`]. Imports insert many rows, then all parts at once.
+    pub async fn insert_customer_row(&mut self, n: &NewCustomer<'_>) -> Result<Id> {
+        let f = n.fields;
+        let m = &n.matching;
+        let owned_since = n.owner_id.map(|_| n.now);
+        Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
+            "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
+                 address, province, city, industry, size, source, created_by, created_at, owner_id,
+                 owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                     $20, $21, $22, $23)
+             RETURNING id",
+        )
+        .bind(f.kind.as_str())
+        .bind(&f.name)
+        .bind(m.name_search)
+        .bind(to_json(&f.phones))
+        .bind(to_json(&f.emails))
+        .bind(f.website.as_deref())
+        .bind(f.credit_code.as_deref())
+        .bind(f.address.as_deref())
+        .bind(f.province.as_deref())
+        .bind(f.city.as_deref())
+        .bind(f.industry.as_deref())
+        .bind(f.size.as_deref())
+        .bind(f.source.as_deref())
+        .bind(n.created_by)
+        .bind(n.now)
+        .bind(n.owner_id)
+        .bind(owned_since)
+        .bind(n.now)
+        .bind(m.profile)
+        .bind(f.postcode.as_deref())
+        .bind(f.birth_date.as_deref())
+        .bind(f.id_number.as_deref())
+        .bind(m.version)
+        .fetch_one(&mut **c)
+        .await)?)
     }
 
-    async fn insert_keys(&mut self, customer_id: Id, keys: &[MatchKey]) -> Result<()> {
-        let keys: BTreeSet<&MatchKey> = keys.iter().collect();
-        for k in keys {
-            on_backend!(self, c => sqlx::query(
-                "INSERT INTO customer_keys (kind, value, customer_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(k.kind.as_str())
-            .bind(&k.value)
-            .bind(customer_id)
-            .execute(&mut **c)
-            .await
-            .map(|_| ()))?;
-        }
-        Ok(())
-    }
-
-    /// Records identities as this customer's; the first one held by another customer fails.
-    async fn claim_identities(&mut self, customer_id: Id, identities: &[MatchKey]) -> Result<()> {
-        let identities: BTreeSet<&MatchKey> = identities.iter().collect();
-        for k in identities {
-            let inserted = on_backend!(self, c => sqlx::query(
-                "INSERT INTO customer_identities (kind, value, customer_id) VALUES ($1, $2, $3)
-                 ON CONFLICT (kind, value) DO NOTHING",
-            )
-            .bind(k.kind.as_str())
-            .bind(&k.value)
-            .bind(customer_id)
-            .execute(&mut **c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            if inserted == 0 {
-                let holder = self.identity_holder(k).await?.unwrap_or_default();
-                return Err(StoreError::IdentityTaken {
-                    kind: k.kind,
-                    value: k.value.clone(),
-                    customer_id: holder,
+    /// Saves the contacts, match keys and identities of customers whose rows are saved, a
+    /// few statements for any number of customers. Fails with `IdentityTaken` (naming the
+    /// first identifier held by another customer) if an identity is someone else's.
+    pub async fn insert_customer_parts(&mut self, parts: &[CustomerParts<'_>]) -> Result<()> {
+        let contacts: Vec<(Id, usize, &Contact)> = parts
+            .iter()
+            .flat_map(|p| p.contacts.iter().enumerate().map(|(i, c)| (p.id, i, c)))
+            .collect();
+        for chunk in contacts.chunks(ROWS_PER_STATEMENT) {
+            on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO contacts (customer_id, position, name, title, phones, emails) ",
+                );
+                qb.push_values(chunk, |mut b, (id, pos, ct)| {
+                    b.push_bind(*id)
+                        .push_bind(*pos as i64)
+                        .push_bind(ct.name.clone())
+                        .push_bind(ct.title.clone())
+                        .push_bind(to_json(&ct.phones))
+                        .push_bind(to_json(&ct.emails));
                 });
+                qb.build().execute(&mut **c).await.map(|_| ())
+            })?;
+        }
+        let keys: BTreeSet<(&MatchKey, Id)> = parts
+            .iter()
+            .flat_map(|p| p.keys.iter().map(move |k| (k, p.id)))
+            .collect();
+        let keys: Vec<_> = keys.into_iter().collect();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            on_backend!(self, c => {
+                let mut qb = QueryBuilder::new("INSERT INTO customer_keys (kind, value, customer_id) ");
+                qb.push_values(chunk, |mut b, (k, id)| {
+                    b.push_bind(k.kind.as_str()).push_bind(k.value.clone()).push_bind(*id);
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut **c).await.map(|_| ())
+            })?;
+        }
+        let identities: BTreeSet<(&MatchKey, Id)> = parts
+            .iter()
+            .flat_map(|p| p.identities.iter().map(move |k| (k, p.id)))
+            .collect();
+        let identities: Vec<_> = identities.into_iter().collect();
+        for chunk in identities.chunks(ROWS_PER_STATEMENT) {
+            let inserted = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new("INSERT INTO customer_identities (kind, value, customer_id) ");
+                qb.push_values(chunk, |mut b, (k, id)| {
+                    b.push_bind(k.kind.as_str()).push_bind(k.value.clone()).push_bind(*id);
+                });
+                qb.push(" ON CONFLICT (kind, value) DO NOTHING");
+                qb.build().execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+            if inserted < chunk.len() as u64 {
+                for (k, id) in chunk {
+                    let holder = self.identity_holder(k).await?.unwrap_or_default();
+                    if holder != *id {
+                        return Err(StoreError::IdentityTaken {
+                            kind: k.kind,
+                            value: k.value.clone(),
+                            customer_id: holder,
+                        });
+                    }
+                }
             }
         }
         Ok(())
@@ -516,6 +562,50 @@ impl Exec<'_> {
         let mut ids = found;
         ids.sort_unstable();
         Ok(ids)
+    }
+
+    /// [`Exec::candidate_ids`] for many records at once (an import batch): for every key, the
+    /// first `per_key` customers found under it, in a few statements.
+    pub async fn candidate_ids_by_key(
+        &mut self,
+        keys: &[MatchKey],
+        per_key: i64,
+    ) -> Result<HashMap<MatchKey, Vec<Id>>> {
+        let mut found: HashMap<MatchKey, Vec<Id>> = HashMap::new();
+        let keys: BTreeSet<&MatchKey> = keys.iter().collect();
+        let keys: Vec<&MatchKey> = keys.into_iter().collect();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            // Per key, the id of its `per_key`-th customer bounds the join: an index seek and
+            // a short walk per key, however many customers share it.
+            let rows = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new("WITH q (kind, value) AS (");
+                qb.push_values(chunk, |mut b, k| {
+                    b.push_bind(k.kind.as_str()).push_bind(k.value.clone());
+                });
+                qb.push(
+                    "), cut AS MATERIALIZED (
+                        SELECT q.kind, q.value, COALESCE((
+                            SELECT k2.customer_id FROM customer_keys k2
+                            WHERE k2.kind = q.kind AND k2.value = q.value
+                            ORDER BY k2.customer_id LIMIT 1 OFFSET ",
+                )
+                .push_bind(per_key.max(1) - 1)
+                .push(
+                    "), 9223372036854775807) AS last FROM q)
+                     SELECT k.kind, k.value, k.customer_id FROM cut
+                     JOIN customer_keys k ON k.kind = cut.kind AND k.value = cut.value
+                                         AND k.customer_id <= cut.last",
+                );
+                qb.build_query_as::<(String, String, i64)>().fetch_all(&mut **c).await
+            })?;
+            for (kind, value, id) in rows {
+                let Some(kind) = KeyKind::parse(&kind) else {
+                    continue;
+                };
+                found.entry(MatchKey { kind, value }).or_default().push(id);
+            }
+        }
+        Ok(found)
     }
 
     pub async fn candidates(&mut self, ids: &[Id]) -> Result<Vec<Candidate>> {

@@ -20,6 +20,10 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// The advisory lock (two-key form, apart from the one-key locks on key hashes) that key
+/// writers hold shared and bulk writers exclusive.
+const KEY_SPACE_LOCK: i32 = 0x4c47_4b53;
+
 /// A borrowed connection (pooled or inside a transaction) of either backend.
 pub enum Exec<'a> {
     Sqlite(&'a mut SqliteConnection),
@@ -73,13 +77,33 @@ impl WriteTx {
         let Exec::Postgres(c) = self.exec() else {
             return Ok(());
         };
+        // Every key writer holds the key space shared, so that a bulk writer can hold it
+        // whole (see `lock_all_keys`).
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1, 0)")
+            .bind(KEY_SPACE_LOCK)
+            .execute(&mut *c)
+            .await?;
         let mut hashes: Vec<i64> = keys.iter().map(MatchKey::stable_hash).collect();
         // Sorted and deduplicated: two writers never wait on each other in opposite orders.
         hashes.sort_unstable();
         hashes.dedup();
-        for h in hashes {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(h)
+        // One statement, the locks taken in the sorted order.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(h) FROM (SELECT unnest($1::bigint[]) AS h ORDER BY 1) AS s",
+        )
+        .bind(&hashes)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    /// Serializes this transaction against every writer of any key: what an import batch
+    /// takes instead of tens of thousands of key locks (more than PostgreSQL's lock table
+    /// holds). Other writers wait for the batch, as they always do on SQLite.
+    pub async fn lock_all_keys(&mut self) -> Result<()> {
+        if let Exec::Postgres(c) = self.exec() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
+                .bind(KEY_SPACE_LOCK)
                 .execute(&mut *c)
                 .await?;
         }

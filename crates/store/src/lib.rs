@@ -22,6 +22,7 @@ mod error;
 mod events;
 pub mod exec;
 mod followups;
+mod imports;
 mod merges;
 mod pool;
 mod reports;
@@ -34,13 +35,14 @@ pub use audit::{AuditFilter, NewAuditEntry};
 pub use collisions::{CaseInbox, CaseRow, Decision, NewCase};
 pub use connect::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use customers::{
-    Candidate, CustomerQuery, CustomerScope, CustomerSort, MatchData, NewCustomer, OwnerInfo,
-    StoredProfile,
+    Candidate, CustomerParts, CustomerQuery, CustomerScope, CustomerSort, MatchData, NewCustomer,
+    OwnerInfo, StoredProfile,
 };
 pub use deals::DealRow;
 pub use error::StoreError;
 pub use events::{EventAudience, NewEvent};
 pub use exec::{Conn, Exec, WriteTx};
+pub use imports::{ImportCounts, ImportJobRow, ImportResultRow, NewImportJob};
 pub use merges::MergeRow;
 pub use pool::OwnedRow;
 pub use reports::{CaseFact, DecisionFact, EventFact, PoolFact};

@@ -9,5 +9,5 @@ mod read;
 mod write;
 
 pub use columns::{ColumnType, Mapping, MappingError};
-pub use read::{Table, TabularError, read_csv_bytes, read_path};
+pub use read::{Table, TabularError, read_bytes, read_csv_bytes, read_path};
 pub use write::{Cell, Sheet, WriteError, csv_bytes, xlsx_bytes};

@@ -45,21 +45,28 @@ pub enum TabularError {
 /// Reads a CSV or XLSX file, chosen by its extension.
 pub fn read_path(path: &Path) -> Result<Table, TabularError> {
     let shown = path.display().to_string();
-    let ext = path
+    let bytes = std::fs::read(path).map_err(|source| TabularError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    read_bytes(&shown, &bytes)
+}
+
+/// Reads a file's content (an upload), its kind chosen by the extension of `name`.
+pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Table, TabularError> {
+    let ext = Path::new(name)
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match ext.as_str() {
         "csv" | "tsv" | "txt" => {
-            let bytes = std::fs::read(path).map_err(|source| TabularError::Io {
-                path: shown.clone(),
-                source,
-            })?;
-            read_csv_bytes(&shown, &bytes, if ext == "tsv" { b'\t' } else { b',' })
+            read_csv_bytes(name, bytes, if ext == "tsv" { b'\t' } else { b',' })
         }
-        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => read_workbook(path, &shown),
-        _ => Err(TabularError::UnsupportedType { path: shown }),
+        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => read_workbook(bytes, name),
+        _ => Err(TabularError::UnsupportedType {
+            path: name.to_string(),
+        }),
     }
 }
 
@@ -148,11 +155,14 @@ fn cell_text(cell: &Data) -> Result<String, String> {
     })
 }
 
-fn read_workbook(path: &Path, shown: &str) -> Result<Table, TabularError> {
-    let mut wb = calamine::open_workbook_auto(path).map_err(|e| TabularError::File {
-        path: shown.to_string(),
-        message: format!("not a readable spreadsheet: {e}"),
-    })?;
+fn read_workbook(bytes: &[u8], shown: &str) -> Result<Table, TabularError> {
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
+            TabularError::File {
+                path: shown.to_string(),
+                message: format!("not a readable spreadsheet: {e}"),
+            }
+        })?;
     let range = wb
         .worksheet_range_at(0)
         .ok_or_else(|| TabularError::File {

@@ -9,6 +9,7 @@ mod customers;
 mod deals;
 mod events;
 mod followups;
+mod imports;
 mod ownership;
 mod pool;
 mod reports;
@@ -64,4 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))
+        .routes(routes!(imports::upload, imports::list))
+        .routes(routes!(imports::get))
+        .routes(routes!(imports::result))
 }

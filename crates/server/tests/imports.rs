@@ -1,0 +1,431 @@
+//! Imports through the API (upload → progress → result), on SQLite and on PostgreSQL: every
+//! row checked against the database and the rest of the file, the same result lines as
+//! `leadguard import`, idempotent reruns, bad uploads refused, and a job whose server died
+//! taken over by another.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Backend, TestApp};
+use leadguard_domain::user::Role;
+use leadguard_server::Background;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+both_backends!(
+    uploaded_file_is_checked_row_by_row_with_progress_and_results,
+    bad_uploads_are_refused_before_anything_is_queued,
+    job_of_a_server_that_died_is_taken_over,
+);
+
+const CSV: &str = "客户名称,电话,邮箱,地址
+杭州云栖数据科技有限公司,0571-88886666,info@yunqi.cn,浙江省杭州市西湖区文三路90号
+杭州云栖数据科技,+86 571 8888 6666,,
+北京星河互联科技有限公司,+86 10 6234 5678,,
+深圳前海微众贸易有限公司,12,,
+成都天府软件园开发有限公司,028-85556666,,四川省成都市高新区天府大道
+";
+
+/// A server that works import jobs every 20 ms (the one under test answers the uploads).
+async fn worker(app: &TestApp) -> TestApp {
+    app.sibling(Background {
+        import_every: Some(Duration::from_millis(20)),
+        ..Background::NONE
+    })
+    .await
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value, Option<String>) {
+    let resp = app
+        .http
+        .post(format!("{}/api/v1/imports?{query}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .expect("upload");
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        location,
+    )
+}
+
+/// Polls a job until it is done (or failed), at most 30 s.
+async fn finished(app: &TestApp, token: &str, id: i64) -> Value {
+    for _ in 0..600 {
+        let (status, job) = app.get(&format!("/api/v1/imports/{id}"), token).await;
+        assert_eq!(status, StatusCode::OK, "{job}");
+        if job["status"] == "done" || job["status"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("import job {id} did not finish");
+}
+
+async fn result_rows(app: &TestApp, token: &str, id: i64) -> Vec<Vec<String>> {
+    let resp = app
+        .http
+        .get(format!("{}/api/v1/imports/{id}/result", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("result");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/csv")
+    );
+    let bytes = resp.bytes().await.expect("bytes");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[3..]);
+    rdr.records()
+        .map(|r| r.expect("csv").iter().map(String::from).collect())
+        .collect()
+}
+
+fn counts(job: &Value) -> (i64, i64, i64, i64) {
+    (
+        job["created"].as_i64().unwrap_or(-1),
+        job["duplicate"].as_i64().unwrap_or(-1),
+        job["suspected"].as_i64().unwrap_or(-1),
+        job["errors"].as_i64().unwrap_or(-1),
+    )
+}
+
+async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let zhangsan = app.user("zhangsan", Role::Rep, Some("east"), None).await;
+    let lisi = app.user("lisi", Role::Rep, Some("east"), None).await;
+    let manager = app
+        .user("wangfang", Role::Manager, Some("east"), None)
+        .await;
+    let outsider = app.user("zhaoliu", Role::Rep, Some("south"), None).await;
+    let lisis = app
+        .create(
+            &lisi,
+            json!({"name": "北京星河互联科技有限公司", "phones": ["010-62345678"]}),
+        )
+        .await;
+    let _worker = worker(&app).await;
+
+    let (status, job, location) = upload(
+        &app,
+        &zhangsan,
+        "filename=客户.csv",
+        CSV.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_i64().expect("id");
+    assert_eq!(
+        location.as_deref(),
+        Some(format!("/api/v1/imports/{id}").as_str())
+    );
+    assert_eq!(job["total_rows"], 5);
+    assert_eq!(job["owner"], "zhangsan");
+    assert_eq!(job["submitted_by"], "zhangsan");
+
+    let job = finished(&app, &zhangsan, id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["rows_done"], 5);
+    assert_eq!(counts(&job), (2, 2, 0, 1), "{job}");
+
+    let rows = result_rows(&app, &zhangsan, id).await;
+    assert_eq!(
+        rows[0],
+        [
+            "row",
+            "status",
+            "customer_id",
+            "matched_customer_id",
+            "owner",
+            "message"
+        ]
+    );
+    assert_eq!(rows.len(), 6, "one line per input row: {rows:?}");
+    let first: i64 = rows[1][2].parse().expect("row 1 created with an id");
+    assert_eq!((rows[1][0].as_str(), rows[1][1].as_str()), ("1", "created"));
+    // Row 2 repeats row 1 (short name, phone in another format): the file's own duplicate.
+    assert_eq!(rows[2][1], "duplicate");
+    assert_eq!(rows[2][3], first.to_string());
+    assert_eq!(rows[2][4], "zhangsan");
+    // Row 3 is lisi's customer: refused, naming the owner.
+    assert_eq!(rows[3][1], "duplicate");
+    assert_eq!(rows[3][3], lisis.to_string());
+    assert_eq!(rows[3][4], "lisi");
+    assert!(rows[3][5].contains("owned by lisi"), "{:?}", rows[3]);
+    // Row 4's phone: the row and the column, by number and header.
+    assert_eq!(rows[4][1], "error");
+    assert!(
+        rows[4][5].contains("row 4, column 2 (电话)"),
+        "{:?}",
+        rows[4]
+    );
+    assert_eq!(rows[5][1], "created");
+
+    // The customers are zhangsan's, like any entered in the UI.
+    let (status, c) = app
+        .get(&format!("/api/v1/customers/{first}"), &zhangsan)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["owner"]["username"], "zhangsan");
+    // lisi learns that someone tried to enter her customer.
+    assert_eq!(app.events_of("duplicate.blocked", lisis).await.len(), 1);
+
+    // The same file again creates nothing.
+    let (status, again, _) = upload(
+        &app,
+        &zhangsan,
+        "filename=客户.csv",
+        CSV.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    let again = finished(&app, &zhangsan, again["id"].as_i64().expect("id")).await;
+    assert_eq!(counts(&again), (0, 4, 0, 1), "{again}");
+    assert_eq!(app.customer_count().await, 3);
+
+    // Who sees the jobs: the uploader, their manager; not a rep of another team.
+    let (_, mine) = app.get("/api/v1/imports", &zhangsan).await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
+    let (status, _) = app.get(&format!("/api/v1/imports/{id}"), &manager).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.get(&format!("/api/v1/imports/{id}"), &outsider).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (_, theirs) = app.get("/api/v1/imports", &outsider).await;
+    assert_eq!(theirs, json!([]));
+
+    // A manager imports for a rep of the team; the same rows as XLSX give the same verdicts
+    // (all duplicates now, but the phone error stays an error).
+    let mut rdr = csv::Reader::from_reader(CSV.as_bytes());
+    let sheet = leadguard_tabular::Sheet {
+        name: "客户".into(),
+        header: rdr
+            .headers()
+            .expect("header")
+            .iter()
+            .map(String::from)
+            .collect(),
+        rows: rdr
+            .records()
+            .map(|r| {
+                r.expect("row")
+                    .iter()
+                    .map(leadguard_tabular::Cell::from)
+                    .collect()
+            })
+            .collect(),
+    };
+    let xlsx = leadguard_tabular::xlsx_bytes(&[sheet]).expect("xlsx");
+    let (status, job, _) = upload(
+        &app,
+        &manager,
+        "filename=customers.xlsx&owner=zhangsan",
+        xlsx,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished(&app, &manager, job["id"].as_i64().expect("id")).await;
+    assert_eq!(job["owner"], "zhangsan");
+    assert_eq!(job["submitted_by"], "wangfang");
+    assert_eq!(counts(&job), (0, 4, 0, 1), "{job}");
+
+    // A dry run reports what would happen and saves nothing.
+    let fresh = "公司名称,手机\n南京紫金山数据有限公司,13912345678\n南京紫金山数据,139 1234 5678\n";
+    let (status, job, _) = upload(
+        &app,
+        &lisi,
+        "filename=new.csv&dry_run=true",
+        fresh.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_i64().expect("id");
+    let job = finished(&app, &lisi, id).await;
+    assert_eq!(job["dry_run"], true);
+    assert_eq!(counts(&job), (1, 1, 0, 0), "{job}");
+    let rows = result_rows(&app, &lisi, id).await;
+    assert!(
+        rows[1][5].starts_with("dry run: would be created"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[2][5], "duplicate of row 1 of this file");
+    assert_eq!(app.customer_count().await, 3);
+}
+
+async fn bad_uploads_are_refused_before_anything_is_queued(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rep = app.user("zhangsan", Role::Rep, Some("east"), None).await;
+    app.user("lisi", Role::Rep, Some("east"), None).await;
+    app.user("gone", Role::Rep, Some("east"), None).await;
+    let admin = app.user("root", Role::Admin, None, None).await;
+    let (status, _) = app
+        .patch("/api/v1/users/gone", &admin, json!({"active": false}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = CSV.as_bytes().to_vec();
+
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        ("", csv.clone(), StatusCode::BAD_REQUEST, "filename"),
+        (
+            "filename=x.pdf",
+            csv.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+        ),
+        (
+            "filename=x.xlsx",
+            b"PK\x03\x04 not really a workbook".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+        ),
+        (
+            "filename=x.csv",
+            "客户名称,电话\n".as_bytes().to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+        ),
+        (
+            "filename=x.csv",
+            vec![0xff, 0xfe, 0xfd, b'\n', 0x81, 0x20],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+        ),
+        (
+            "filename=x.csv&mapping=电话%3Dbogus",
+            csv.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "mapping",
+        ),
+        (
+            "filename=x.csv&owner=nobody",
+            csv.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "owner",
+        ),
+        (
+            "filename=x.csv&owner=gone",
+            csv.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "owner",
+        ),
+        (
+            "filename=x.csv&owner=lisi",
+            csv.clone(),
+            StatusCode::FORBIDDEN,
+            "",
+        ),
+    ];
+    for (query, body, expected, field) in cases {
+        let (status, err, _) = upload(&app, &rep, query, body).await;
+        assert_eq!(status, expected, "{query}: {err}");
+        assert!(
+            err["error"].is_string(),
+            "{query}: machine-readable code: {err}"
+        );
+        assert!(err["message"].is_string(), "{query}: human message: {err}");
+        if expected == StatusCode::UNPROCESSABLE_ENTITY {
+            assert!(
+                err.to_string().contains(&format!("\"{field}\"")),
+                "{query}: names the field {field}: {err}"
+            );
+        }
+    }
+    // Without a token: 401.
+    let resp = app
+        .http
+        .post(format!("{}/api/v1/imports?filename=x.csv", app.base))
+        .body(csv)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let (_, jobs) = app.get("/api/v1/imports", &admin).await;
+    assert_eq!(jobs, json!([]), "nothing was queued");
+    let (status, _) = app.get("/api/v1/imports/1", &admin).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn job_of_a_server_that_died_is_taken_over(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rep = app
+        .user("zhangsan", Role::Rep, Some("east"), Some(100_000))
+        .await;
+    // A generated CRM export: 1,000 companies, some entered two to four times.
+    use leadguard_datagen::dataset::{Config, Kind, generate, headers, record};
+    let rows = generate(&Config::new(Kind::Company, 1000, 7));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(headers(Kind::Company)).expect("header");
+    for r in &rows {
+        w.write_record(record(Kind::Company, r)).expect("row");
+    }
+    let body = w.into_inner().expect("csv");
+    let total = rows.len();
+    assert!(total > 1000, "more than one batch: {total}");
+    let (status, job, _) = upload(&app, &rep, "filename=big.csv", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_i64().expect("id");
+
+    // A server takes the job and dies before its first batch commits: its lease holds the
+    // job for a while.
+    let now = app.service.now();
+    {
+        let mut tx = app.store.begin().await.expect("tx");
+        let claimed = tx
+            .exec()
+            .claim_import_job(now, now + chrono::Duration::seconds(30))
+            .await
+            .expect("claim");
+        assert_eq!(claimed, Some(id));
+        tx.commit().await.expect("commit");
+    }
+    let survivor = worker(&app).await;
+    survivor.clock.set(now + chrono::Duration::seconds(10));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, job) = app.get(&format!("/api/v1/imports/{id}"), &rep).await;
+    assert_eq!(job["status"], "running");
+    assert_eq!(job["rows_done"], 0, "the lease still holds: {job}");
+
+    // After the lease, another server carries on and finishes it, each row once.
+    survivor.clock.set(now + chrono::Duration::seconds(31));
+    let job = finished(&app, &rep, id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let (created, duplicate, suspected, errors) = counts(&job);
+    assert_eq!(
+        created + duplicate + suspected + errors,
+        total as i64,
+        "{job}"
+    );
+    assert_eq!(errors, 0, "{job}");
+    assert!(duplicate > 200, "the file's repeats are found: {job}");
+    assert_eq!(app.customer_count().await, created + suspected);
+    let results = result_rows(&app, &rep, id).await;
+    assert_eq!(results.len(), total + 1);
+    assert!(
+        results[1..]
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r[0] == (i + 1).to_string()),
+        "each row once, in order"
+    );
+}

@@ -1,0 +1,498 @@
+//! Importing a customer file (CSV or XLSX, as exported from Excel or another CRM): every row
+//! checked against the database and the rows before it, owned by one rep, with a result per
+//! row that names the row and the column of any error. The same batches serve `leadguard
+//! import` and import jobs submitted through the API.
+
+use std::collections::{HashMap, HashSet};
+
+use leadguard_domain::Id;
+use leadguard_domain::customer::FieldError;
+use leadguard_domain::keys::MatchKey;
+use leadguard_domain::user::User;
+use leadguard_matching::{Profile, Verdict};
+use leadguard_tabular::{Mapping, Table};
+
+use crate::Service;
+use crate::bulk::RowResult;
+use crate::error::{Result, ServiceError};
+use crate::views::MatchView;
+
+/// Rows an import job enters per transaction: large enough to spread the cost of a commit and
+/// of the candidate look-ups, small enough that reps entering customers meanwhile wait only
+/// briefly (`leadguard import`, a bulk tool, takes larger batches by default).
+pub const BATCH_ROWS: usize = 1000;
+
+/// The header of a result file.
+pub const RESULT_HEADER: [&str; 6] = [
+    "row",
+    "status",
+    "customer_id",
+    "matched_customer_id",
+    "owner",
+    "message",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowStatus {
+    Created,
+    Duplicate,
+    Suspected,
+    Error,
+}
+
+impl RowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Created => "created",
+            RowStatus::Duplicate => "duplicate",
+            RowStatus::Suspected => "suspected",
+            RowStatus::Error => "error",
+        }
+    }
+}
+
+/// One line of the result file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowOutcome {
+    /// Data row, counted from 1 (the spreadsheet shows it as row + 1, under the header).
+    pub row: usize,
+    pub status: RowStatus,
+    pub customer_id: Option<Id>,
+    pub matched: Option<Id>,
+    pub owner: String,
+    pub message: String,
+}
+
+impl RowOutcome {
+    fn error(row: usize, message: String) -> RowOutcome {
+        RowOutcome {
+            row,
+            status: RowStatus::Error,
+            customer_id: None,
+            matched: None,
+            owner: String::new(),
+            message,
+        }
+    }
+
+    /// The line as written to the result file, in [`RESULT_HEADER`]'s order.
+    pub fn record(&self) -> [String; 6] {
+        [
+            self.row.to_string(),
+            self.status.as_str().to_string(),
+            self.customer_id.map(|x| x.to_string()).unwrap_or_default(),
+            self.matched.map(|x| x.to_string()).unwrap_or_default(),
+            self.owner.clone(),
+            self.message.clone(),
+        ]
+    }
+}
+
+/// Counts per status: the summary line `created N, duplicate N, suspected N, error N`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub duplicate: usize,
+    pub suspected: usize,
+    pub error: usize,
+}
+
+impl ImportSummary {
+    pub fn add(&mut self, outcomes: &[RowOutcome]) {
+        for o in outcomes {
+            match o.status {
+                RowStatus::Created => self.created += 1,
+                RowStatus::Duplicate => self.duplicate += 1,
+                RowStatus::Suspected => self.suspected += 1,
+                RowStatus::Error => self.error += 1,
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "created {}, duplicate {}, suspected {}, error {}",
+            self.created, self.duplicate, self.suspected, self.error
+        )
+    }
+}
+
+/// A file read and its columns understood.
+pub struct ImportFile {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    mapping: Mapping,
+}
+
+impl ImportFile {
+    /// `overrides`: `col=field` where a header is not recognized. A bad override is
+    /// [`ServiceError::Invalid`] on the field `mapping`.
+    pub fn new(table: Table, overrides: &[String]) -> Result<ImportFile> {
+        let mapping = Mapping::new(&table.headers, overrides, None).map_err(|e| {
+            let message = e.to_string();
+            let message = message.strip_prefix("--fields: ").unwrap_or(&message);
+            ServiceError::invalid("mapping", "invalid_mapping", message)
+        })?;
+        Ok(ImportFile {
+            headers: table.headers,
+            rows: table.rows,
+            mapping,
+        })
+    }
+
+    /// "row 4, column 2 (电话): …" for each invalid field of a row.
+    fn describe(&self, fields: &[FieldError], cells: &[String], row: usize) -> String {
+        fields
+            .iter()
+            .map(|f| match self.mapping.column_of(cells, &f.field) {
+                Some(c) => format!(
+                    "row {row}, column {} ({}): {}",
+                    c + 1,
+                    self.headers.get(c).map(String::as_str).unwrap_or(""),
+                    f.message
+                ),
+                None => format!("row {row}, {}: {}", f.field, f.message),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Rows of the file that a dry run would create, for later rows to be checked against.
+#[derive(Default)]
+struct DryRunIndex {
+    profiles: Vec<(usize, Profile)>,
+    by_key: HashMap<MatchKey, Vec<usize>>,
+}
+
+/// Works through one file for one owner, batch by batch.
+pub struct Importer<'a> {
+    service: &'a Service,
+    owner: User,
+    file: &'a ImportFile,
+    dry_run: bool,
+    index: DryRunIndex,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(service: &'a Service, owner: User, file: &'a ImportFile, dry_run: bool) -> Self {
+        Importer {
+            service,
+            owner,
+            file,
+            dry_run,
+            index: DryRunIndex::default(),
+        }
+    }
+
+    /// Rows `start..end` (0-based positions in the file): checked, and saved unless this is
+    /// a dry run, in one transaction; their outcomes once that transaction has committed.
+    /// An error means nothing of these rows was saved; the rows before them are.
+    pub async fn batch(&mut self, start: usize, end: usize) -> Result<Vec<RowOutcome>> {
+        if self.dry_run {
+            let mut v = Vec::with_capacity(end - start);
+            for i in start..end {
+                v.push(self.dry_run_row(i).await?);
+            }
+            return Ok(v);
+        }
+        let fields = self.file.rows[start..end]
+            .iter()
+            .map(|c| self.file.mapping.record(c))
+            .collect();
+        match self
+            .service
+            .create_customers_batch(&self.owner, fields)
+            .await
+        {
+            Ok(results) => Ok(self.outcomes(start, results)),
+            Err(ServiceError::Conflict {
+                code: "batch_conflict",
+                ..
+            }) => self.one_by_one(start, end).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`Importer::batch`] for an import job: the outcomes are recorded as the job's progress
+    /// in the same transaction as the rows, so the job resumes exactly where it stopped.
+    pub(crate) async fn job_batch(
+        &mut self,
+        job: Id,
+        start: usize,
+        end: usize,
+    ) -> Result<Vec<RowOutcome>> {
+        let lease = self.service.import_lease_until();
+        if !self.dry_run {
+            let fields = self.file.rows[start..end]
+                .iter()
+                .map(|c| self.file.mapping.record(c))
+                .collect();
+            let mut tx = self.service.store.begin().await?;
+            match self.service.enter_batch(&mut tx, &self.owner, fields).await {
+                Ok((results, created)) => {
+                    let outcomes = self.outcomes(start, results);
+                    tx.exec()
+                        .record_import_batch(
+                            job,
+                            &stored_results(&outcomes),
+                            counts(&outcomes),
+                            lease,
+                        )
+                        .await?;
+                    tx.commit().await?;
+                    for _ in 0..created {
+                        self.service.grew();
+                    }
+                    return Ok(outcomes);
+                }
+                Err(ServiceError::Conflict {
+                    code: "batch_conflict",
+                    ..
+                }) => drop(tx),
+                Err(e) => return Err(e),
+            }
+        }
+        // A dry run, or rows entered one by one: each row is its own transaction, and the
+        // results follow them (a crash in between reports those rows as duplicates of
+        // themselves on the rerun).
+        let outcomes = if self.dry_run {
+            self.batch(start, end).await?
+        } else {
+            self.one_by_one(start, end).await?
+        };
+        let mut tx = self.service.store.begin().await?;
+        tx.exec()
+            .record_import_batch(job, &stored_results(&outcomes), counts(&outcomes), lease)
+            .await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    fn outcomes(&self, start: usize, results: Vec<RowResult>) -> Vec<RowOutcome> {
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let row = start + i + 1;
+                let cells = &self.file.rows[start + i];
+                match r {
+                    RowResult::Created { id, suspected } => {
+                        created_outcome(row, id, suspected.as_ref(), &self.owner.username)
+                    }
+                    RowResult::Duplicate { matches } => duplicate_outcome(row, &matches),
+                    RowResult::Invalid(fields) => {
+                        RowOutcome::error(row, self.file.describe(&fields, cells, row))
+                    }
+                    RowResult::CapReached { cap } => RowOutcome::error(
+                        row,
+                        format!(
+                            "row {row}: {} already owns {cap} customers, the most allowed",
+                            self.owner.username
+                        ),
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// Someone took an identifier of this batch meanwhile: nothing of it was saved; the rows
+    /// go through the single-entry use case instead.
+    async fn one_by_one(&self, start: usize, end: usize) -> Result<Vec<RowOutcome>> {
+        let mut v = Vec::with_capacity(end - start);
+        for i in start..end {
+            let row = i + 1;
+            let cells = &self.file.rows[i];
+            let outcome = match self
+                .service
+                .create_customer(&self.owner, self.file.mapping.record(cells))
+                .await
+            {
+                Ok(created) => created_outcome(
+                    row,
+                    created.customer.id,
+                    created.suspected.first(),
+                    &self.owner.username,
+                ),
+                Err(ServiceError::Duplicate { matches }) => duplicate_outcome(row, &matches),
+                Err(e) => self.refusal(e, cells, row)?,
+            };
+            v.push(outcome);
+        }
+        Ok(v)
+    }
+
+    async fn dry_run_row(&mut self, i: usize) -> Result<RowOutcome> {
+        let row = i + 1;
+        let cells = &self.file.rows[i];
+        let fields = self.file.mapping.record(cells);
+        let check = match self
+            .service
+            .check_customer(&self.owner, fields.clone())
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return self.refusal(e, cells, row),
+        };
+        let profile = self.service.prepare(fields).ok().map(|(_, p)| p);
+        let in_db = check.matches.first();
+        let in_file = profile.as_ref().and_then(|p| self.in_file_match(p));
+        Ok(match (in_db, in_file) {
+            (Some(m), _) if m.verdict == Verdict::Duplicate => {
+                duplicate_outcome(row, &check.matches)
+            }
+            (_, Some((r, Verdict::Duplicate))) => RowOutcome {
+                row,
+                status: RowStatus::Duplicate,
+                customer_id: None,
+                matched: None,
+                owner: self.owner.username.clone(),
+                message: format!("duplicate of row {r} of this file"),
+            },
+            (in_db, in_file) => {
+                if let Some(p) = profile {
+                    let n = self.index.profiles.len();
+                    for k in p.index_keys() {
+                        self.index.by_key.entry(k).or_default().push(n);
+                    }
+                    self.index.profiles.push((row, p));
+                }
+                let suspect = in_db
+                    .map(|m| format!("looks like customer #{} ({})", m.customer_id, m.name))
+                    .or_else(|| in_file.map(|(r, _)| format!("looks like row {r} of this file")));
+                RowOutcome {
+                    row,
+                    status: if suspect.is_some() {
+                        RowStatus::Suspected
+                    } else {
+                        RowStatus::Created
+                    },
+                    customer_id: None,
+                    matched: in_db.map(|m| m.customer_id),
+                    owner: self.owner.username.clone(),
+                    message: format!(
+                        "dry run: would be created{}",
+                        suspect.map(|s| format!("; {s}")).unwrap_or_default()
+                    ),
+                }
+            }
+        })
+    }
+
+    /// The closest earlier row of the file a dry run would create, if any looks alike.
+    fn in_file_match(&self, p: &Profile) -> Option<(usize, Verdict)> {
+        let mut seen = HashSet::new();
+        let mut best: Option<(usize, Verdict, f64)> = None;
+        for k in p.query_keys() {
+            for &i in self.index.by_key.get(&k).into_iter().flatten() {
+                if !seen.insert(i) {
+                    continue;
+                }
+                let (row, other) = &self.index.profiles[i];
+                let c = self.service.matcher.compare(p, other);
+                if c.verdict != Verdict::Distinct
+                    && best
+                        .as_ref()
+                        .is_none_or(|b| (c.verdict, c.score) > (b.1, b.2))
+                {
+                    best = Some((*row, c.verdict, c.score));
+                }
+            }
+        }
+        best.map(|(r, v, _)| (r, v))
+    }
+
+    /// A row's refusal in words that name the row and the column; errors that are not about
+    /// the row (the database went away) stop the import.
+    fn refusal(&self, e: ServiceError, cells: &[String], row: usize) -> Result<RowOutcome> {
+        match e {
+            ServiceError::Invalid(fields) => Ok(RowOutcome::error(
+                row,
+                self.file.describe(&fields, cells, row),
+            )),
+            ServiceError::OwnerCapReached { username, cap, .. } => Ok(RowOutcome::error(
+                row,
+                format!("row {row}: {username} already owns {cap} customers, the most allowed"),
+            )),
+            e @ (ServiceError::Unavailable(_) | ServiceError::Internal(_)) => Err(e),
+            e => Ok(RowOutcome::error(row, format!("row {row}: {e}"))),
+        }
+    }
+}
+
+fn duplicate_outcome(row: usize, matches: &[MatchView]) -> RowOutcome {
+    let m = matches.first();
+    let holder = m
+        .and_then(|m| m.owner.as_ref().map(|o| o.username.clone()))
+        .unwrap_or_default();
+    RowOutcome {
+        row,
+        status: RowStatus::Duplicate,
+        customer_id: None,
+        matched: m.map(|m| m.customer_id),
+        message: match m {
+            Some(m) if holder.is_empty() => format!(
+                "duplicate of customer #{} ({}), in the public pool",
+                m.customer_id, m.name
+            ),
+            Some(m) => format!(
+                "duplicate of customer #{} ({}) owned by {holder}",
+                m.customer_id, m.name
+            ),
+            None => "duplicate".into(),
+        },
+        owner: holder,
+    }
+}
+
+fn created_outcome(row: usize, id: Id, suspected: Option<&MatchView>, owner: &str) -> RowOutcome {
+    match suspected {
+        Some(m) => RowOutcome {
+            row,
+            status: RowStatus::Suspected,
+            customer_id: Some(id),
+            matched: Some(m.customer_id),
+            owner: owner.to_string(),
+            message: format!(
+                "created; looks like customer #{} ({})",
+                m.customer_id, m.name
+            ),
+        },
+        None => RowOutcome {
+            row,
+            status: RowStatus::Created,
+            customer_id: Some(id),
+            matched: None,
+            owner: owner.to_string(),
+            message: String::new(),
+        },
+    }
+}
+
+fn stored_results(outcomes: &[RowOutcome]) -> Vec<leadguard_store::ImportResultRow> {
+    outcomes
+        .iter()
+        .map(|o| leadguard_store::ImportResultRow {
+            row_no: o.row as i64,
+            status: o.status.as_str().to_string(),
+            customer_id: o.customer_id,
+            matched_customer_id: o.matched,
+            owner: o.owner.clone(),
+            message: o.message.clone(),
+        })
+        .collect()
+}
+
+fn counts(outcomes: &[RowOutcome]) -> leadguard_store::ImportCounts {
+    let mut s = ImportSummary::default();
+    s.add(outcomes);
+    leadguard_store::ImportCounts {
+        created: s.created as i64,
+        duplicate: s.duplicate as i64,
+        suspected: s.suspected as i64,
+        errors: s.error as i64,
+    }
+}
