@@ -96,9 +96,10 @@ struct Row {
     /// follow-up and a deal), `{other}` (another of east_owner's), `{pool}` (in the pool),
     /// `{merged}` (east_owner's, merged into another of theirs), `{deal}` (on `{customer}`),
     /// `{case}` (east_third's appeal for `{customer}`), `{rule}` (routing to east),
-    /// `{webhook}`, `{n}` (a number unique to the cell).
+    /// `{webhook}`, `{import}` (east_owner's import job), `{n}` (a number unique to the cell).
     path: &'static str,
-    /// JSON with the same placeholders; empty: no body.
+    /// JSON with the same placeholders; `file:…` is sent as a file (octet-stream); empty: no
+    /// body.
     body: &'static str,
     /// admin, manager, other manager, owner, peer, outsider, no valid session.
     expect: [u16; 7],
@@ -209,6 +210,12 @@ fn matrix() -> Vec<Row> {
         GET    "/webhooks/{webhook}/deliveries" ""                                     => [200, 403, 403, 403, 403, 403, 401];
 
         GET    "/events" ""                                                            => [200, 200, 200, 200, 200, 200, 401];
+
+        POST   "/imports?filename=a{n}.csv" "file:name\n{name}\n"                      => [202, 202, 202, 202, 202, 202, 401];
+        POST   "/imports?filename=a{n}.csv&owner=east_owner" "file:name\n{name}\n"     => [202, 202, 403, 202, 403, 403, 401];
+        GET    "/imports" ""                                                           => [200, 200, 200, 200, 200, 200, 401];
+        GET    "/imports/{import}" ""                                                  => [200, 200, 404, 200, 404, 404, 401];
+        GET    "/imports/{import}/result" ""                                           => [200, 200, 404, 200, 404, 404, 401];
     }
 }
 
@@ -223,6 +230,7 @@ struct World {
     case: Option<i64>,
     rule: Option<i64>,
     webhook: Option<i64>,
+    import: Option<i64>,
 }
 
 /// What only those who see `{customer}` in full may read.
@@ -368,10 +376,18 @@ impl Matrix {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
+        match body.map(|b| (b, b.strip_prefix("file:"))) {
+            Some((_, Some(file))) => {
+                req = req
+                    .header("content-type", "application/octet-stream")
+                    .body(file.to_string());
+            }
+            Some((b, None)) => {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(b.to_string());
+            }
+            None => {}
         }
         let resp = req.send().await.expect("request");
         let status = resp.status();
@@ -524,6 +540,19 @@ impl Matrix {
                 .await;
             w.rule = v["id"].as_i64();
         }
+        if wants("{import}") {
+            let file = format!("file:name\n{}\n", name(n, 5));
+            let a = self
+                .send(
+                    Method::POST,
+                    &format!("/imports?filename=f{n}.csv"),
+                    Some(&self.owner),
+                    Some(&file),
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::ACCEPTED, "setup import: {}", a.text);
+            w.import = a.json()["id"].as_i64();
+        }
         if wants("{webhook}") {
             let v = self
                 .must(
@@ -548,6 +577,7 @@ impl Matrix {
             .replace("{case}", &id(w.case))
             .replace("{rule}", &id(w.rule))
             .replace("{webhook}", &id(w.webhook))
+            .replace("{import}", &id(w.import))
             .replace("{name}", &name(n, 9))
             .replace("{password}", PASSWORD)
             .replace("{n}", &n.to_string())
