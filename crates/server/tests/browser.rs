@@ -1,6 +1,7 @@
 //! The web UI end to end in headless Chromium (Debian's `chromium` and `chromium-driver`),
 //! driven over the W3C WebDriver protocol: log in, see the live duplicate prompt name the owner
-//! before saving, claim from the pool, decide a collision as a manager, switch language.
+//! before saving, claim from the pool, decide a collision as a manager, switch language, import
+//! a file and see the rows that need attention.
 //! Screenshots go to `target/e2e-screenshots/`.
 
 mod common;
@@ -10,8 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::{Backend, TestApp};
+use common::{Backend, TestApp, TestDb};
 use leadguard_domain::user::Role;
+use leadguard_server::Background;
 use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -216,7 +218,16 @@ impl Drop for Browser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    // The server works import jobs (step 8), as `serve` does.
+    let db = std::sync::Arc::new(TestDb::create(Backend::Sqlite).await);
+    let app = TestApp::on(
+        db,
+        Background {
+            import_every: Some(Duration::from_millis(200)),
+            ..Background::NONE
+        },
+    )
+    .await;
     let zhangsan = app
         .user("zhangsan", Role::Rep, Some("华东销售部"), None)
         .await;
@@ -361,4 +372,123 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
         json!(false),
         "no horizontal scrolling at phone width"
     );
+
+    // 8. A rep imports a file: one without rows is refused in the server's words; a good
+    //    one is followed to 完成, with the counts and the rows to look at (a duplicate names
+    //    its owner, an error its row and column) and the result file to download.
+    b.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        Some(json!({"width": 1280, "height": 900})),
+    )
+    .await;
+    b.login(&base, "zhangsan").await;
+    b.click("#nav-import").await;
+    assert_eq!(b.wait_text("h1", "导入客户").await, "导入客户");
+    assert_eq!(
+        b.run("return document.getElementById('imp-owner') === null;")
+            .await,
+        json!(true),
+        "a rep imports for herself only: no owner field"
+    );
+    let dir = std::env::temp_dir().join(format!("leadguard-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "客户名称,电话\n").expect("write csv");
+    b.type_into("#imp-file", &empty.to_string_lossy()).await;
+    b.click("#import-submit").await;
+    b.wait_text("#import-error", "no rows").await;
+    let file = dir.join("客户名单.csv");
+    std::fs::write(
+        &file,
+        "客户名称,电话
+南京紫金山数据有限公司,13912345678
+南京紫金山数据,139 1234 5678
+杭州银杏教育科技有限公司,0571-88886666
+深圳前海微众贸易有限公司,12
+成都天府软件园开发有限公司,028-85556666
+",
+    )
+    .expect("write csv");
+    b.goto(&format!("{base}/#/import")).await;
+    b.type_into("#imp-file", &file.to_string_lossy()).await;
+    b.click("#import-submit").await;
+    b.wait_text("#import-status", "完成").await;
+    let counts = b.text("#import-counts").await;
+    for c in ["新建 2", "重复 2", "疑似 0", "错误 1"] {
+        assert!(counts.contains(c), "{c} in {counts:?}");
+    }
+    assert_eq!(b.text("#import-rows").await, "已处理 5 / 5 行");
+    // 杭州银杏 is lisi's (claimed in step 3): the row says so, in Chinese.
+    let taken = b.text("#import-issues tr[data-row='3']").await;
+    assert!(taken.contains("lisi"), "{taken}");
+    assert!(taken.contains("重复"), "{taken}");
+    assert!(taken.contains("归属 lisi"), "{taken}");
+    // Row 2 repeats row 1 of the file: a duplicate of zhangsan's own new customer.
+    let own = b.text("#import-issues tr[data-row='2']").await;
+    assert!(own.contains("归属 zhangsan"), "{own}");
+    let bad = b.text("#import-issues tr[data-row='4']").await;
+    assert!(bad.contains("第 4 行第 2 列（电话）"), "{bad}");
+    assert_eq!(
+        b.run("return document.querySelectorAll('#import-issues tbody tr').length;")
+            .await,
+        json!(3),
+        "created rows are not listed"
+    );
+    b.wait_text("#import-jobs", "客户名单.csv").await;
+    b.screenshot("10-import.png").await;
+    // The result file downloads with the token (the endpoint needs it): catch the blob.
+    b.run(
+        "window.__blobs = []; const make = URL.createObjectURL; \
+         URL.createObjectURL = (x) => { window.__blobs.push(x); return make.call(URL, x); };",
+    )
+    .await;
+    b.click("#import-download").await;
+    let got = b
+        .run(
+            "return new Promise((ok) => { const f = () => window.__blobs.length \
+             ? Promise.all([window.__blobs[0].arrayBuffer(), window.__blobs[0].text()]) \
+               .then(([b, t]) => ok([Array.from(new Uint8Array(b, 0, 3)), t])) \
+             : setTimeout(f, 50); f(); });",
+        )
+        .await;
+    assert_eq!(got[0], json!([0xEF, 0xBB, 0xBF]), "UTF-8 BOM: {got}");
+    let csv = got[1].as_str().unwrap_or_default();
+    assert!(
+        csv.starts_with("row,status,customer_id,matched_customer_id,owner,message"),
+        "{csv:?}"
+    );
+    assert!(csv.contains("owned by lisi"), "{csv:?}");
+    let (_, jobs) = app.get("/api/v1/imports", &zhangsan).await;
+    assert_eq!(jobs[0]["status"], "done", "{jobs}");
+    assert_eq!(jobs[0]["owner"], "zhangsan", "{jobs}");
+    assert_eq!(jobs[0]["file_name"], "客户名单.csv", "{jobs}");
+    let _ = std::fs::remove_dir_all(&dir);
+    // The screen in English.
+    b.click("#lang-toggle").await;
+    b.wait_text("h1", "Import customers").await;
+    b.wait_text("#import-status", "done").await;
+    assert!(b.text("#import-counts").await.contains("Duplicate 2"));
+    assert_eq!(b.text("#nav-import").await, "Import");
+    b.click("#lang-toggle").await;
+    b.wait_text("h1", "导入客户").await;
+    // A manager may import for a rep of the team: the owner field, yourself by default.
+    b.login(&base, "wangfang").await;
+    b.goto(&format!("{base}/#/import")).await;
+    assert_eq!(b.attribute("#imp-owner", "value").await, json!("wangfang"));
+    // Phone width: the import screen fits.
+    b.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        Some(json!({"width": 390, "height": 844})),
+    )
+    .await;
+    let job = jobs[0]["id"].as_i64().expect("job id");
+    b.goto(&format!("{base}/#/import/{job}")).await;
+    b.wait_text("#import-issues", "lisi").await;
+    b.screenshot("11-import-phone.png").await;
+    let overflow = b
+        .run("return document.documentElement.scrollWidth > window.innerWidth + 1;")
+        .await;
+    assert_eq!(overflow, json!(false), "import screen at phone width");
 }

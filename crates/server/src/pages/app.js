@@ -39,6 +39,16 @@ const I18N = {
     format_wecom: '企业微信机器人', format_dingtalk: '钉钉机器人', format_feishu: '飞书机器人', quick: '快速记录', kind_call: '电话', kind_visit: '拜访', kind_message: '微信/短信',
     empty: '暂无数据', phone: '电话', origin_suspected_entry: '疑似重复录入', origin_appeal: '申诉', origin_batch_scan: '全库扫描',
     origin_update: '修改后疑似重复', rule_collision_first_come: '先录先得', rule_collision_manager_decision: '经理裁定', statuses_open: '待裁决', blocked_total: '拦截撞单', gini: '分配基尼系数', pool_size: '公海客户',
+    nav_import: '导入客户', import_title: '导入客户', import_file: '文件（CSV 或 Excel .xlsx）',
+    import_file_hint: '第一行为表头；常见表头（客户名称、电话、邮箱、网址、地址、统一社会信用代码……）自动识别。CSV 可为 UTF-8 或 GBK 编码。',
+    import_owner: '客户归属（用户名）', import_owner_hint: '默认归你自己；经理可为本团队的销售导入。', import_dry_run: '试运行：只检查，不保存',
+    import_mapping: '列对应（可选）', import_mapping_hint: '只在表头无法识别时填写：列名=字段，多个用逗号分隔，例如 公司全称=name, 座机=phone。字段：name、phone、email、website、credit_code、address、contact、province、city、industry、source、size，ignore 表示忽略该列。',
+    import_submit: '上传并导入', uploading: '正在上传……', import_job: '导入任务 #{id}', job_status: '状态',
+    status_queued: '排队中', status_running: '进行中', status_done: '完成', status_failed: '失败', rows_progress: '已处理 {done} / {total} 行',
+    count_created: '新建', count_duplicate: '重复', count_suspected: '疑似', count_error: '错误', dry_run_note: '试运行：以上是检查结果，没有保存任何客户。',
+    download_result: '下载结果 CSV', attention_title: '需要处理的行', attention_hint: '行号从表头下第一行算起（第 1 行即 Excel 中的第 2 行）。',
+    attention_more: '另有 {n} 行，见结果文件。', all_created: '全部新建，没有需要处理的行。', col_row: '行', col_status: '结果', col_message: '说明',
+    recent_imports: '最近导入', file: '文件', submitted: '提交时间', import_failed: '导入失败',
   },
   en: {
     lang_switch: '中文', logout: 'Log out', login_title: 'Log in to Leadguard', username: 'Username', password: 'Password',
@@ -76,6 +86,16 @@ const I18N = {
     format_wecom: 'WeCom robot', format_dingtalk: 'DingTalk robot', format_feishu: 'Feishu robot', quick: 'Quick note', kind_call: 'Call', kind_visit: 'Visit', kind_message: 'Message',
     empty: 'Nothing yet', phone: 'Phone', origin_suspected_entry: 'suspected entry', origin_appeal: 'appeal', origin_batch_scan: 'database scan',
     origin_update: 'changed into a look-alike', rule_collision_first_come: 'first come', rule_collision_manager_decision: 'manager decision', statuses_open: 'open', blocked_total: 'Duplicates blocked', gini: 'Fairness (Gini)', pool_size: 'In the pool',
+    nav_import: 'Import', import_title: 'Import customers', import_file: 'File (CSV or Excel .xlsx)',
+    import_file_hint: 'The first row is the header; common headers (customer name, phone, e-mail, web site, address, credit code…) are recognized. CSV may be UTF-8 or GBK.',
+    import_owner: 'Owner of the customers (username)', import_owner_hint: 'Yourself unless you name someone; managers import for their team\'s reps.', import_dry_run: 'Dry run: check only, save nothing',
+    import_mapping: 'Column mapping (optional)', import_mapping_hint: 'Only where a header is not recognized: column=field, comma separated, e.g. 公司全称=name, 座机=phone. Fields: name, phone, email, website, credit_code, address, contact, province, city, industry, source, size; ignore skips the column.',
+    import_submit: 'Upload and import', uploading: 'Uploading…', import_job: 'Import #{id}', job_status: 'Status',
+    status_queued: 'queued', status_running: 'running', status_done: 'done', status_failed: 'failed', rows_progress: '{done} of {total} rows checked',
+    count_created: 'Created', count_duplicate: 'Duplicate', count_suspected: 'Suspected', count_error: 'Error', dry_run_note: 'Dry run: these are the checks; no customer was saved.',
+    download_result: 'Download result CSV', attention_title: 'Rows that need attention', attention_hint: 'Rows count from the first row under the header (row 1 is row 2 in Excel).',
+    attention_more: '{n} more rows: see the result file.', all_created: 'Every row was created; nothing needs attention.', col_row: 'Row', col_status: 'Result', col_message: 'Details',
+    recent_imports: 'Recent imports', file: 'File', submitted: 'Submitted', import_failed: 'The import failed',
   },
 };
 
@@ -157,7 +177,7 @@ function header() {
   const nav = document.getElementById('nav');
   nav.replaceChildren();
   if (!state.me) return;
-  const links = [['#/new', 'nav_new'], ['#/mine', 'nav_mine'], ['#/pool', 'nav_pool']];
+  const links = [['#/new', 'nav_new'], ['#/import', 'nav_import'], ['#/mine', 'nav_mine'], ['#/pool', 'nav_pool']];
   if (state.me.role !== 'rep') links.push(['#/collisions', 'nav_collisions'], ['#/rules', 'nav_rules'], ['#/reports', 'nav_reports']);
   else links.push(['#/collisions', 'nav_collisions']);
   if (state.me.role === 'admin') links.push(['#/admin', 'nav_admin']);
@@ -528,6 +548,188 @@ async function viewReports() {
   await show();
 }
 
+// ---- import: upload a file, follow the job, see the rows that need attention ----
+
+// RFC 4180 CSV (quotes, doubled quotes, CRLF), as the result file is written; drops a BOM.
+function parseCsv(text) {
+  const rows = []; let row = []; let cell = ''; let quoted = false;
+  const s = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === '"' && s[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && s[i + 1] === '\n') i++;
+      row.push(cell); rows.push(row); row = []; cell = '';
+    } else cell += c;
+  }
+  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+// The result file's messages are English (as `leadguard import` writes them); their usual
+// phrasings in Chinese. Anything else is shown as written.
+const RESULT_ZH = [
+  [/duplicate of customer #(\d+) \((.*)\) owned by (\S+)/, '与客户 #$1（$2）重复，归属 $3'],
+  [/duplicate of customer #(\d+) \((.*)\), in the public pool/, '与客户 #$1（$2）重复，该客户在公海中'],
+  [/duplicate of row (\d+) of this file/, '与本文件第 $1 行重复'],
+  [/^created; looks like customer #(\d+) \((.*)\)/, '已新建；疑似客户 #$1（$2）'],
+  [/^dry run: would be created/, '试运行：将新建'],
+  [/looks like customer #(\d+) \((.*)\)/, '疑似客户 #$1（$2）'],
+  [/looks like row (\d+) of this file/, '疑似本文件第 $1 行'],
+  [/row (\d+), column (\d+) \(([^)]*)\): /g, '第 $1 行第 $2 列（$3）：'],
+  [/^row (\d+): (\S+) already owns (\d+) customers, the most allowed/, '第 $1 行：$2 已有 $3 个客户，达到上限'],
+  [/^row (\d+), ([\w[\]]+): /, '第 $1 行 $2：'],
+];
+function resultMessage(m) {
+  if (state.lang !== 'zh') return m;
+  for (const [re, zh] of RESULT_ZH) m = m.replace(re, zh);
+  return m;
+}
+
+async function authedDownload(path, name) {
+  const resp = await fetch('/api/v1' + path, { headers: { Authorization: 'Bearer ' + state.token } });
+  if (!resp.ok) { toast(t('error')); return; }
+  const url = URL.createObjectURL(await resp.blob());
+  const a = h('a', { href: url, download: name });
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+const JOB_FINISHED = (j) => j.status === 'done' || j.status === 'failed';
+
+function countsView(j, id) {
+  const items = [['created', j.created], ['duplicate', j.duplicate], ['suspected', j.suspected], ['error', j.errors]];
+  return h('ul', { class: 'counts', id }, items.map(([k, n]) => h('li', { 'data-count': k, class: 'count-' + k }, t('count_' + k), ' ', h('strong', {}, String(n)))));
+}
+
+function jobStatusText(j) {
+  const s = `${t('job_status')}: ${t('status_' + j.status)}`;
+  return j.status === 'failed' ? `${s} · ${j.message || t('import_failed')}` : s;
+}
+
+// One job: progress polled every second until it is done, then the rows to look at.
+function jobPanel(id, onFinished) {
+  const heading = h('h2', { tabindex: '-1', id: 'import-job-title' }, t('import_job', { id }));
+  const status = h('p', { id: 'import-status', 'aria-live': 'polite' });
+  const bar = h('progress', { id: 'import-progress', max: 1, value: 0, 'aria-labelledby': 'import-rows' });
+  const rows = h('p', { id: 'import-rows', class: 'muted' });
+  const counts = h('div');
+  const after = h('div', { id: 'import-after' });
+  const panel = h('section', { class: 'card', id: 'import-job', 'aria-labelledby': 'import-job-title' }, heading, status, bar, rows, counts, after);
+  let lastStatus = null;
+  const poll = async () => {
+    if (!panel.isConnected) return; // another screen (or language) now
+    const r = await api('GET', `/imports/${id}`);
+    if (r.status !== 200) { status.textContent = errorText(r.data); return; }
+    const j = r.data;
+    heading.textContent = `${t('import_job', { id })} · ${j.file_name}`;
+    if (j.status !== lastStatus) status.textContent = jobStatusText(j); // announced once per change
+    bar.max = Math.max(j.total_rows, 1); bar.value = j.rows_done;
+    rows.textContent = t('rows_progress', { done: j.rows_done, total: j.total_rows });
+    counts.replaceChildren(h('div', {}, countsView(j, 'import-counts'), j.dry_run ? h('p', { class: 'badge warn' }, t('dry_run_note')) : null));
+    const first = lastStatus === null;
+    lastStatus = j.status;
+    if (!JOB_FINISHED(j)) { setTimeout(poll, first ? 300 : 1000); return; }
+    if (!first && onFinished) onFinished();
+    if (j.status === 'done' || j.rows_done > 0) await showResult(j);
+  };
+  const showResult = async (j) => {
+    const download = h('button', { type: 'button', class: 'secondary', id: 'import-download',
+      onclick: () => authedDownload(`/imports/${id}/result`, `leadguard-import-${id}-result.csv`) }, t('download_result'));
+    const text = await authedText(`/imports/${id}/result`);
+    const lines = parseCsv(text).slice(1).filter((x) => x.length >= 6);
+    const issues = lines.filter((x) => x[1] !== 'created');
+    const shown = issues.slice(0, 20);
+    const table = issues.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'import-issues' },
+      h('thead', {}, h('tr', {}, [t('col_row'), t('col_status'), t('owned_by'), t('col_message')].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, shown.map(([row, st, , , owner, message]) => h('tr', { 'data-row': row, 'data-status': st },
+        h('td', {}, row), h('td', {}, h('span', { class: 'badge status-' + st }, t('count_' + st))), h('td', {}, owner || '—'), h('td', {}, resultMessage(message))))))) : null;
+    after.replaceChildren(h('div', {}, h('div', { class: 'actions' }, download),
+      h('h3', {}, t('attention_title')),
+      issues.length ? h('p', { class: 'muted' }, t('attention_hint')) : h('p', { class: 'muted', id: 'import-all-created' }, t('all_created')),
+      table, issues.length > shown.length ? h('p', { class: 'muted' }, t('attention_more', { n: issues.length - shown.length })) : null));
+  };
+  return { panel, heading, start: poll };
+}
+
+async function viewImport(jobId) {
+  const manages = state.me.role !== 'rep';
+  const file = h('input', { id: 'imp-file', name: 'file', type: 'file', accept: '.csv,.xlsx', required: true, 'aria-describedby': 'imp-file-hint' });
+  const owner = manages ? h('input', { id: 'imp-owner', name: 'owner', value: state.me.username, list: 'imp-owner-list', autocomplete: 'off', 'aria-describedby': 'imp-owner-hint' }) : null;
+  const ownerList = manages ? h('datalist', { id: 'imp-owner-list' }) : null;
+  const dry = h('input', { id: 'imp-dry-run', name: 'dry_run', type: 'checkbox' });
+  const mapping = h('input', { id: 'imp-mapping', name: 'mapping', autocomplete: 'off', 'aria-describedby': 'imp-mapping-hint', placeholder: '公司全称=name, 座机=phone' });
+  const err = h('p', { class: 'error', id: 'import-error', role: 'alert' });
+  const submit = h('button', { type: 'submit', id: 'import-submit' }, t('import_submit'));
+  const form = h('form', { class: 'card', id: 'import-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = file.files[0];
+    if (!f) { err.textContent = t('import_file'); return; }
+    const params = new URLSearchParams({ filename: f.name });
+    if (owner && owner.value.trim()) params.set('owner', owner.value.trim());
+    if (dry.checked) params.set('dry_run', 'true');
+    const m = mapping.value.replace(/，/g, ',').replace(/＝/g, '=').trim();
+    if (m) params.set('mapping', m);
+    err.textContent = ''; submit.disabled = true; submit.textContent = t('uploading');
+    let resp;
+    try {
+      resp = await fetch('/api/v1/imports?' + params, { method: 'POST', body: f,
+        headers: { Authorization: 'Bearer ' + state.token, 'Content-Type': 'application/octet-stream' } });
+    } catch (_) { resp = null; }
+    submit.disabled = false; submit.textContent = t('import_submit');
+    if (!resp) { err.textContent = t('error'); return; }
+    if (resp.status === 401) { logout(false); return; }
+    let data = null;
+    try { data = await resp.json(); } catch (_) { /* not JSON */ }
+    if (resp.status !== 202) { // the server's words, and each field's if it says more
+      const more = ((data && data.fields) || []).map((x) => x.message).filter((x) => x && x !== errorText(data));
+      err.textContent = [errorText(data), ...more].join(' · ');
+      return;
+    }
+    location.hash = `#/import/${data.id}`;
+  } }, h('h2', {}, t('import_submit')),
+  h('label', { for: 'imp-file' }, t('import_file')), file, h('p', { class: 'muted hint', id: 'imp-file-hint' }, t('import_file_hint')),
+  manages ? [h('label', { for: 'imp-owner' }, t('import_owner')), owner, ownerList, h('p', { class: 'muted hint', id: 'imp-owner-hint' }, t('import_owner_hint'))] : null,
+  h('label', { class: 'check', for: 'imp-dry-run' }, dry, ' ', t('import_dry_run')),
+  h('label', { for: 'imp-mapping' }, t('import_mapping')), mapping, h('p', { class: 'muted hint', id: 'imp-mapping-hint' }, t('import_mapping_hint')),
+  err, h('div', { class: 'actions' }, submit));
+
+  const tbody = h('tbody');
+  const loadJobs = async () => {
+    const r = await api('GET', '/imports');
+    tbody.replaceChildren();
+    if (r.status !== 200) { tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'error' }, errorText(r.data)))); return; }
+    if (!r.data.length) tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, t('empty'))));
+    for (const j of r.data.slice(0, 20)) {
+      tbody.append(h('tr', { 'data-id': j.id },
+        h('td', {}, h('a', { href: `#/import/${j.id}`, 'aria-current': String(j.id) === String(jobId) ? 'true' : null }, `#${j.id} ${j.file_name}`)),
+        h('td', {}, t('status_' + j.status), j.dry_run ? [' ', h('span', { class: 'badge warn' }, t('dry_run'))] : null,
+          JOB_FINISHED(j) ? null : ` ${j.rows_done}/${j.total_rows}`),
+        h('td', {}, ['created', 'duplicate', 'suspected', 'error'].map((k) => `${t('count_' + k)} ${k === 'error' ? j.errors : j[k]}`).join(' · ')),
+        h('td', {}, j.owner === j.submitted_by ? j.owner : `${j.owner} (${j.submitted_by})`),
+        h('td', {}, dateTime(j.created_at))));
+    }
+  };
+  const jobs = h('section', { class: 'card table-wrap', 'aria-labelledby': 'import-jobs-title' }, h('h2', { id: 'import-jobs-title' }, t('recent_imports')),
+    h('table', { id: 'import-jobs' }, h('thead', {}, h('tr', {}, [t('file'), t('job_status'), t('col_status'), t('owner'), t('submitted')].map((x) => h('th', { scope: 'col' }, x)))), tbody));
+  const job = jobId ? jobPanel(jobId, loadJobs) : null;
+  render(h('h1', {}, t('import_title')), job ? job.panel : null, form, jobs); // a job's progress first
+  if (job) job.heading.focus(); // a new job: go to its progress
+  const waits = [loadJobs()];
+  if (job) waits.push(job.start());
+  if (manages) {
+    waits.push(api('GET', '/users').then((u) => {
+      for (const x of (u.data || []).filter((x) => x.active && x.username !== '_system')) ownerList.append(h('option', { value: x.username }, x.display_name));
+    }));
+  }
+  await Promise.all(waits);
+}
+
 async function viewAdmin() {
   const [u, p, teams, hooks] = await Promise.all([api('GET', '/users'), api('GET', '/pool/policy'), api('GET', '/teams'), api('GET', '/webhooks')]);
   const patchUser = async (name, body) => { const r = await api('PATCH', `/users/${name}`, body); toast(r.status === 200 ? t('saved') : errorText(r.data)); route(); };
@@ -615,6 +817,7 @@ async function route() {
     case 'case': await viewCase(arg); break;
     case 'rules': await viewRules(arg); break;
     case 'reports': await viewReports(); break;
+    case 'import': await viewImport(arg); break;
     case 'admin': await viewAdmin(); break;
     case 'login': location.hash = '#/mine'; break;
     default: await viewList('mine');
