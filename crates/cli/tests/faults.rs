@@ -1,9 +1,10 @@
 //! Faults, with the real `leadguard` binary on SQLite and on PostgreSQL: SIGKILL during an
-//! import, during merges and during webhook delivery. After a restart nothing acknowledged is
-//! lost, nothing is half-done, and no event is lost; an event reaches a receiver twice only
-//! when the kill fell between the receiver getting it and the sender recording the answer
-//! (at-least-once; `X-Leadguard-Event-Id` names the repeat). PostgreSQL restarted under load is
-//! in `pg_restart.rs`.
+//! import (`leadguard import`, and a job uploaded to `leadguard serve`), during merges and
+//! during webhook delivery. After a restart nothing acknowledged is lost, nothing is
+//! half-done, and no event is lost; an event reaches a receiver twice only when the kill fell
+//! between the receiver getting it and the sender recording the answer (at-least-once;
+//! `X-Leadguard-Event-Id` names the repeat). PostgreSQL restarted under load is in
+//! `pg_restart.rs`.
 
 mod common;
 
@@ -31,10 +32,10 @@ use serde_json::{Value, json};
 /// different companies, and exact repeats).
 const IMPORT_ENTITIES: usize = 1500;
 
-/// Writes the import file; returns its data rows (客户名称, 电话, 手机, 邮箱, 网址,
-/// 统一社会信用代码, 地址, 联系人, 行业).
-fn write_import_file(path: &Path) -> Vec<Vec<String>> {
-    let rows = dataset::generate(&Config::new(Kind::Company, IMPORT_ENTITIES, 20_261_123));
+/// Writes an import file of `entities` companies; returns its data rows (客户名称, 电话, 手机,
+/// 邮箱, 网址, 统一社会信用代码, 地址, 联系人, 行业).
+fn write_import_file(path: &Path, entities: usize) -> Vec<Vec<String>> {
+    let rows = dataset::generate(&Config::new(Kind::Company, entities, 20_261_123));
     let mut w = csv::Writer::from_path(path).expect("create the file");
     // Without the generator's own id columns: what a CRM export looks like.
     w.write_record(&dataset::headers(Kind::Company)[2..])
@@ -143,6 +144,25 @@ fn assert_whole(id: i64, c: &CustomerRecord, owner: &str) {
     assert_eq!(c.audit, [format!("created:{owner}")], "#{id} {c:?}");
 }
 
+/// A customer created from a row of the import file has its name and its identifiers.
+fn assert_from_row(row_no: usize, row: &[String], c: &CustomerRecord) {
+    assert_eq!(c.name, row[0].trim(), "row {row_no}: {c:?}");
+    for (col, kind) in [
+        (1, "phone:"),
+        (2, "phone:"),
+        (3, "email:"),
+        (5, "credit_code:"),
+    ] {
+        if !row[col].trim().is_empty() {
+            assert!(
+                c.identities.iter().any(|i| i.starts_with(kind)),
+                "row {row_no}: {kind} {:?} is missing from {c:?}",
+                row[col]
+            );
+        }
+    }
+}
+
 fn sorted<T: Ord + Clone>(v: impl IntoIterator<Item = T>) -> Vec<T> {
     let mut v: Vec<T> = v.into_iter().collect();
     v.sort();
@@ -174,7 +194,7 @@ fn complete_result_rows(path: &Path) -> Vec<Vec<String>> {
 async fn import_killed_midway(backend: Backend) {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
-    let file = write_import_file(&dir.join("customers.csv"));
+    let file = write_import_file(&dir.join("customers.csv"), IMPORT_ENTITIES);
     let rows_in_file = file.len();
     let import = |result: &str, url: &str| {
         run(
@@ -220,25 +240,12 @@ async fn import_killed_midway(backend: Backend) {
     }
     // ... with the identifiers of its row.
     for r in reference.iter().filter(|r| is_created(&r[1])) {
-        let row = &file[r[0].parse::<usize>().expect("row") - 1];
-        let c = &ref_records[&r[2].parse::<i64>().expect("id")];
-        assert_eq!(c.name, row[0].trim(), "{r:?}");
-        for (col, kind) in [
-            (1, "phone:"),
-            (2, "phone:"),
-            (3, "email:"),
-            (5, "credit_code:"),
-        ] {
-            if !row[col].trim().is_empty() {
-                assert!(
-                    c.identities.iter().any(|i| i.starts_with(kind)),
-                    "row {}: {} {:?} is missing from {c:?}",
-                    r[0],
-                    kind,
-                    row[col]
-                );
-            }
-        }
+        let row_no: usize = r[0].parse().expect("row");
+        assert_from_row(
+            row_no,
+            &file[row_no - 1],
+            &ref_records[&r[2].parse::<i64>().expect("id")],
+        );
     }
 
     // The same import, killed once some customers are in.
@@ -1029,4 +1036,391 @@ async fn sqlite_webhook_delivery_killed_midway() {
 #[tokio::test]
 async fn postgres_webhook_delivery_killed_midway() {
     webhook_delivery_killed_midway(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Kill during an import through the API.
+
+/// Distinct companies in the file uploaded: about 6,000 rows, so that the job works through
+/// several batches.
+const API_IMPORT_ENTITIES: usize = 4400;
+
+/// A stored result line: row, status, customer, matched customer, owner, message.
+type StoredResult = (i64, String, Option<i64>, Option<i64>, String, String);
+
+/// A job's result lines as stored, in row order.
+async fn stored_results(store: &Store, job: i64) -> Vec<StoredResult> {
+    rows(
+        store,
+        &format!(
+            "SELECT row_no, status, customer_id, matched_customer_id, owner, message
+             FROM import_results WHERE job_id = {job} ORDER BY row_no"
+        ),
+    )
+    .await
+}
+
+/// Uploads `file` as `customers.csv` for the caller; returns the job's id.
+async fn upload_import(http: &reqwest::Client, base: &str, token: &str, file: Vec<u8>) -> i64 {
+    let r = http
+        .post(format!("{base}/api/v1/imports?filename=customers.csv"))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(file)
+        .send()
+        .await
+        .expect("upload");
+    let s = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    v["id"].as_i64().expect("job id")
+}
+
+async fn import_job(http: &reqwest::Client, base: &str, token: &str, id: i64) -> Value {
+    let r = http
+        .get(format!("{base}/api/v1/imports/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("progress");
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.expect("job")
+}
+
+/// Polls a job until it is done; panics if it fails or takes longer than `within`.
+async fn import_done(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: i64,
+    within: Duration,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let job = import_job(http, base, token, id).await;
+        match job["status"].as_str() {
+            Some("done") => return job,
+            Some("queued" | "running") => {}
+            _ => panic!("import job {id}: {job}"),
+        }
+        assert!(Instant::now() < deadline, "not done in {within:?}: {job}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `[created, duplicate, suspected, errors]` of a job.
+fn job_counts(job: &Value) -> [i64; 4] {
+    ["created", "duplicate", "suspected", "errors"].map(|k| job[k].as_i64().expect(k))
+}
+
+/// The same counts, tallied from result lines.
+fn result_counts(results: &[StoredResult]) -> [i64; 4] {
+    let mut c = [0; 4];
+    for r in results {
+        let i = match r.1.as_str() {
+            "created" => 0,
+            "duplicate" => 1,
+            "suspected" => 2,
+            "error" => 3,
+            s => panic!("row {}: status {s}", r.0),
+        };
+        c[i] += 1;
+    }
+    c
+}
+
+/// The result file as downloaded (UTF-8 with a BOM), checked against the stored lines.
+async fn check_result_file(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: i64,
+    stored: &[StoredResult],
+) {
+    let r = http
+        .get(format!("{base}/api/v1/imports/{id}/result"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("result");
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.expect("result file");
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM");
+    let mut reader = csv::Reader::from_reader(text);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        leadguard_service::import::RESULT_HEADER
+    );
+    let lines: Vec<Vec<String>> = reader
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let id_text = |x: Option<i64>| x.map(|x| x.to_string()).unwrap_or_default();
+    let expected: Vec<Vec<String>> = stored
+        .iter()
+        .map(|r| {
+            vec![
+                r.0.to_string(),
+                r.1.clone(),
+                id_text(r.2),
+                id_text(r.3),
+                r.4.clone(),
+                r.5.clone(),
+            ]
+        })
+        .collect();
+    assert!(lines == expected, "the result file is the stored lines");
+}
+
+/// An import job, uploaded through the API and killed (SIGKILL, `leadguard serve`) part way:
+/// exactly the batches committed before the kill are in, each row with its result line, and
+/// the restarted server takes the job over after the dead one's lease and ends where an
+/// uninterrupted import of the same file does.
+async fn api_import_killed_midway(backend: Backend) {
+    let began = Instant::now();
+    let batch = leadguard_service::import::BATCH_ROWS;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let file = write_import_file(&dir.join("customers.csv"), API_IMPORT_ENTITIES);
+    let body = std::fs::read(dir.join("customers.csv")).expect("the file");
+    let total = file.len();
+    assert!(
+        (5000..=8000).contains(&total) && !total.is_multiple_of(batch),
+        "{total} rows"
+    );
+    let http = no_redirects();
+    let serve_args = |url: &str| -> Vec<String> {
+        [
+            "--database-url",
+            url,
+            "--recycle-interval",
+            "0",
+            "--webhook-poll",
+            "0",
+            "--import-poll",
+            "1",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let start = |url: &str| {
+        let args = serve_args(url);
+        Server::start(dir, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    // Uploaded, and the server killed once a third of the rows are done.
+    let db = TestDb::create(backend).await;
+    let url = db.url().to_string();
+    add_user(dir, &url, "zhangsan", "rep", &["--cap", "100000"]);
+    let mut server = start(&url);
+    let base = server.base.clone();
+    let token = login(&http, &base, "zhangsan", PASSWORD).await;
+    let uploaded = Instant::now();
+    let id = upload_import(&http, &base, &token, body.clone()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let seen = loop {
+        let job = import_job(&http, &base, &token, id).await;
+        let done = job["rows_done"].as_i64().expect("rows_done") as usize;
+        assert!(
+            job["status"] == "running" || job["status"] == "queued",
+            "the import ended before it could be killed: {job}"
+        );
+        if done >= total / 3 {
+            break done;
+        }
+        assert!(Instant::now() < deadline, "the import is stuck: {job}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    server.kill();
+    let killed_at = Instant::now();
+    let to_kill = killed_at - uploaded;
+
+    // Exactly the batches committed before the kill: their result lines, rows 1..n, and
+    // their customers, each whole and each named by its line.
+    let store = open_store(db.url()).await;
+    let partial_results = stored_results(&store, id).await;
+    let n = partial_results.len();
+    assert!(
+        n >= seen && n < total && n.is_multiple_of(batch),
+        "whole batches of {batch} rows: {n} result lines ({seen} seen done) of {total}"
+    );
+    for (i, r) in partial_results.iter().enumerate() {
+        assert_eq!(r.0, i as i64 + 1, "rows 1..{n}, each once");
+    }
+    let job_row: Vec<(String, i64, i64, i64, i64, i64)> = rows(
+        &store,
+        &format!(
+            "SELECT status, rows_done, created, duplicate, suspected, errors
+             FROM import_jobs WHERE id = {id}"
+        ),
+    )
+    .await;
+    let (status, rows_done, c, d, s, e) = job_row[0].clone();
+    assert_eq!(status, "running", "its server died holding it");
+    assert_eq!(
+        rows_done as usize, n,
+        "the progress is that of the committed batches"
+    );
+    assert_eq!([c, d, s, e], result_counts(&partial_results));
+    let partial = customer_records(&store).await;
+    let mut named = BTreeSet::new();
+    for r in &partial_results {
+        match r.2 {
+            Some(cid) => {
+                assert!(is_created(&r.1), "{r:?}");
+                let c = partial
+                    .get(&cid)
+                    .unwrap_or_else(|| panic!("reported but not saved: {r:?}"));
+                assert_whole(cid, c, "zhangsan");
+                assert_from_row(r.0 as usize, &file[r.0 as usize - 1], c);
+                assert!(named.insert(cid), "#{cid} named twice: {r:?}");
+            }
+            None => assert!(!is_created(&r.1), "{r:?}"),
+        }
+    }
+    assert_eq!(
+        partial.keys().copied().collect::<BTreeSet<_>>(),
+        named,
+        "no customer without its result line"
+    );
+
+    // Restarted on the same database: the dead server's lease holds the job for a while.
+    let server = start(&url);
+    let base = server.base.clone();
+    let token = login(&http, &base, "zhangsan", PASSWORD).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let job = import_job(&http, &base, &token, id).await;
+    if killed_at.elapsed() < Duration::from_secs(20) {
+        assert_eq!(job["status"], "running", "{job}");
+        assert_eq!(job["rows_done"], json!(n), "the lease holds: {job}");
+    }
+
+    // Meanwhile, the reference: the same file uploaded to a fresh database and imported
+    // without interruption.
+    let reference_db = TestDb::create(backend).await;
+    let ref_url = reference_db.url().to_string();
+    add_user(dir, &ref_url, "zhangsan", "rep", &["--cap", "100000"]);
+    let ref_started = Instant::now();
+    let (ref_job, ref_results, ref_records) = {
+        let ref_server = start(&ref_url);
+        let ref_base = ref_server.base.clone();
+        let ref_token = login(&http, &ref_base, "zhangsan", PASSWORD).await;
+        let ref_id = upload_import(&http, &ref_base, &ref_token, body).await;
+        let ref_job = import_done(
+            &http,
+            &ref_base,
+            &ref_token,
+            ref_id,
+            Duration::from_secs(60),
+        )
+        .await;
+        let ref_store = open_store(reference_db.url()).await;
+        let ref_results = stored_results(&ref_store, ref_id).await;
+        check_result_file(&http, &ref_base, &ref_token, ref_id, &ref_results).await;
+        (ref_job, ref_results, customer_records(&ref_store).await)
+    };
+    let ref_time = ref_started.elapsed();
+    assert_eq!(ref_results.len(), total, "{ref_job}");
+    let ref_counts = job_counts(&ref_job);
+    assert_eq!(ref_counts, result_counts(&ref_results));
+    assert!(
+        ref_counts[0] + ref_counts[2] >= 3000 && ref_counts[1] >= 500,
+        "the file has enough customers and in-file duplicates: {ref_job}"
+    );
+    assert_eq!(
+        ref_records.len() as i64,
+        ref_counts[0] + ref_counts[2],
+        "{ref_job}"
+    );
+
+    // The job resumes after the lease, from the first row not committed, and ends as the
+    // uninterrupted import does.
+    let job = import_done(&http, &base, &token, id, Duration::from_secs(60)).await;
+    let resumed_in = killed_at.elapsed();
+    assert_eq!(job["rows_done"], json!(total), "{job}");
+    assert_eq!(
+        job_counts(&job),
+        ref_counts,
+        "{job} uninterrupted: {ref_job}"
+    );
+    let results = stored_results(&store, id).await;
+    assert_eq!(results.len(), total);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.0, i as i64 + 1, "rows 1..{total}, each once");
+    }
+    assert_eq!(result_counts(&results), ref_counts);
+    assert!(
+        results[..n] == partial_results[..],
+        "the lines committed before the kill stand as they were"
+    );
+    check_result_file(&http, &base, &token, id, &results).await;
+    drop(server);
+    let fin = customer_records(&store).await;
+    for (id, c) in &fin {
+        assert_whole(*id, c, "zhangsan");
+    }
+    // Row by row as uninterrupted, customer ids aside (PostgreSQL's sequences skip the ids
+    // of the batch the kill rolled back).
+    let record = |records: &BTreeMap<i64, CustomerRecord>, id: Option<i64>| {
+        id.map(|id| records.get(&id).cloned().expect("a saved customer"))
+    };
+    let mut named = BTreeSet::new();
+    for (r, f) in results.iter().zip(&ref_results) {
+        assert_eq!(
+            (r.0, &r.1, &r.4),
+            (f.0, &f.1, &f.4),
+            "{r:?} uninterrupted: {f:?}"
+        );
+        assert_eq!(
+            record(&fin, r.2),
+            record(&ref_records, f.2),
+            "row {}: the same customer created",
+            r.0
+        );
+        assert_eq!(
+            record(&fin, r.3),
+            record(&ref_records, f.3),
+            "row {}: the same customer matched",
+            r.0
+        );
+        let message = match (r.3, f.3) {
+            (Some(m), Some(fm)) => f.5.replace(&format!("#{fm} "), &format!("#{m} ")),
+            _ => f.5.clone(),
+        };
+        assert_eq!(r.5, message, "row {}", r.0);
+        if let Some(cid) = r.2 {
+            assert!(named.insert(cid), "#{cid} named twice");
+            assert_from_row(r.0 as usize, &file[r.0 as usize - 1], &fin[&cid]);
+        }
+    }
+    assert_eq!(
+        fin.keys().copied().collect::<BTreeSet<_>>(),
+        named,
+        "every customer has its result line"
+    );
+    assert_eq!(
+        sorted(fin.values().cloned()),
+        sorted(ref_records.values().cloned()),
+        "killed and taken over ends where an uninterrupted import does"
+    );
+    let by_record: BTreeSet<&CustomerRecord> = fin.values().collect();
+    assert_eq!(by_record.len(), fin.len(), "no two customers alike");
+    let counted = scalar(&store, "SELECT COUNT(*) FROM customers").await;
+    assert_eq!(counted, ref_counts[0] + ref_counts[2]);
+    eprintln!(
+        "{backend:?}: {total} rows; killed {to_kill:?} after the upload with {n} rows committed; \
+         done {resumed_in:?} after the kill; uninterrupted ({ref_time:?}): {ref_job}; \
+         whole test {:?}",
+        began.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_api_import_killed_midway() {
+    api_import_killed_midway(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_api_import_killed_midway() {
+    api_import_killed_midway(Backend::Postgres).await;
 }
