@@ -596,7 +596,9 @@ impl Exec<'_> {
                      JOIN customer_keys k ON k.kind = cut.kind AND k.value = cut.value
                                          AND k.customer_id <= cut.last",
                 );
-                qb.build_query_as::<(String, String, i64)>().fetch_all(&mut **c).await
+                // Planned for each call (not a cached generic plan): the table grows by the
+                // thousands during an import, and a plan made when it was small scans it whole.
+                qb.build_query_as::<(String, String, i64)>().persistent(false).fetch_all(&mut **c).await
             })?;
             for (kind, value, id) in rows {
                 let Some(kind) = KeyKind::parse(&kind) else {
