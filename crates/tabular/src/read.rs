@@ -45,6 +45,8 @@ pub enum TabularError {
 /// Reads a CSV or XLSX file, chosen by its extension.
 pub fn read_path(path: &Path) -> Result<Table, TabularError> {
     let shown = path.display().to_string();
+    // An unsupported kind is said before the file is looked for.
+    kind_of(&shown)?;
     let bytes = std::fs::read(path).map_err(|source| TabularError::Io {
         path: shown.clone(),
         source,
@@ -54,16 +56,27 @@ pub fn read_path(path: &Path) -> Result<Table, TabularError> {
 
 /// Reads a file's content (an upload), its kind chosen by the extension of `name`.
 pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Table, TabularError> {
+    match kind_of(name)? {
+        FileKind::Csv(delimiter) => read_csv_bytes(name, bytes, delimiter),
+        FileKind::Workbook => read_workbook(bytes, name),
+    }
+}
+
+enum FileKind {
+    Csv(u8),
+    Workbook,
+}
+
+fn kind_of(name: &str) -> Result<FileKind, TabularError> {
     let ext = Path::new(name)
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match ext.as_str() {
-        "csv" | "tsv" | "txt" => {
-            read_csv_bytes(name, bytes, if ext == "tsv" { b'\t' } else { b',' })
-        }
-        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => read_workbook(bytes, name),
+        "csv" | "txt" => Ok(FileKind::Csv(b',')),
+        "tsv" => Ok(FileKind::Csv(b'\t')),
+        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Ok(FileKind::Workbook),
         _ => Err(TabularError::UnsupportedType {
             path: name.to_string(),
         }),
