@@ -151,14 +151,19 @@ impl Store {
                     .pragma("temp_store", "memory");
                 // One writer: SQLite allows one anyway, and queueing in the pool is cheaper and
                 // fairer than retrying on SQLITE_BUSY.
+                // No ping before handing out a connection: a SQLite connection is a file
+                // handle in this process, it cannot go stale, and each ping is a round trip
+                // through the connection's thread.
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .acquire_timeout(opts.acquire_timeout)
                     // The writer walks every index a new customer goes into: a larger cache.
                     .connect_with(base.clone().pragma("cache_size", "-262144"))
                     .await?;
                 let read = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
+                    .test_before_acquire(false)
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(base)
                     .await?;

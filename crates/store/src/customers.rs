@@ -552,9 +552,9 @@ impl Exec<'_> {
                     .push_bind(k.value.clone())
                     .push(" AND customer_id <> ")
                     .push_bind(exclude.unwrap_or(-1))
-                    .push(" ORDER BY customer_id LIMIT ")
-                    .push_bind(per_key)
-                    .push(format!(") AS k{i}"));
+                    // The limit is written into the SQL, not bound: SQLite re-prepares a
+                    // statement whose LIMIT is a bound parameter every time it runs.
+                    .push(format!(" ORDER BY customer_id LIMIT {per_key}) AS k{i}"));
             }
             qb.push(") AS candidates");
             qb.build_query_scalar::<i64>().fetch_all(&mut **c).await
@@ -624,7 +624,10 @@ impl Exec<'_> {
                  WHERE c.id IN (",
             );
             let mut sep = qb.separated(", ");
-            for id in ids {
+            // Padded to a power of two by repeating the last id, so that a few statement
+            // shapes serve every number of candidates and stay in the statement cache.
+            let padding = ids.len().next_power_of_two().max(8) - ids.len();
+            for id in ids.iter().chain(std::iter::repeat_n(&ids[ids.len() - 1], padding)) {
                 sep.push_bind(*id);
             }
             qb.push(") ORDER BY c.id");
