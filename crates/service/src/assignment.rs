@@ -734,7 +734,7 @@ impl Service {
             for u in people {
                 let policy = self.policy_for_user(exec, &u).await?;
                 let cap = effective_cap(&u, policy.owner_cap);
-                let owned = exec.count_owned(u.id).await?.max(0) as u64;
+                let owned = exec.count_owned(u.id, cap).await?;
                 let skip = if !u.active {
                     Some(Skip::Inactive)
                 } else if u.on_leave {

@@ -143,7 +143,7 @@ impl Service {
         tx.lock_user(owner.id).await?;
         let policy = self.policy_for_user(&mut tx.exec(), owner).await?;
         let cap = effective_cap(owner, policy.owner_cap);
-        let mut owned = tx.exec().count_owned(owner.id).await?.max(0) as u64;
+        let mut owned = tx.exec().count_owned(owner.id, cap).await?;
 
         // Every stored customer any row may match, fetched at once.
         let by_key = tx

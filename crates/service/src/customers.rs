@@ -270,10 +270,10 @@ impl Service {
                 matches: duplicates,
             });
         }
-        let owned = tx.exec().count_owned(actor.id).await?;
         let policy = self.policy_for_user(&mut tx.exec(), actor).await?;
         let cap = effective_cap(actor, policy.owner_cap);
-        check_cap(owned.max(0) as u64, cap).map_err(|e| ServiceError::OwnerCapReached {
+        let owned = tx.exec().count_owned(actor.id, cap).await?;
+        check_cap(owned, cap).map_err(|e| ServiceError::OwnerCapReached {
             username: actor.username.clone(),
             cap: e.cap,
             owned: e.owned,

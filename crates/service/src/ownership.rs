@@ -69,13 +69,12 @@ impl Service {
     async fn ensure_cap(&self, tx: &mut WriteTx, user: &User) -> Result<()> {
         tx.lock_user(user.id).await?;
         let policy = self.policy_for_user(&mut tx.exec(), user).await?;
-        let owned = tx.exec().count_owned(user.id).await?;
-        check_cap(owned.max(0) as u64, effective_cap(user, policy.owner_cap)).map_err(|e| {
-            ServiceError::OwnerCapReached {
-                username: user.username.clone(),
-                cap: e.cap,
-                owned: e.owned,
-            }
+        let cap = effective_cap(user, policy.owner_cap);
+        let owned = tx.exec().count_owned(user.id, cap).await?;
+        check_cap(owned, cap).map_err(|e| ServiceError::OwnerCapReached {
+            username: user.username.clone(),
+            cap: e.cap,
+            owned: e.owned,
         })
     }
 

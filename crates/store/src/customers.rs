@@ -654,13 +654,17 @@ impl Exec<'_> {
             .collect())
     }
 
-    pub async fn count_owned(&mut self, user_id: Id) -> Result<i64> {
-        Ok(
-            on_backend!(self, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers WHERE owner_id = $1")
-            .bind(user_id)
-            .fetch_one(&mut **c)
-            .await)?,
+    /// How many customers the user owns, counted up to `at_most` (their cap): exact below it,
+    /// and no slower for a rep who owns fifty thousand.
+    pub async fn count_owned(&mut self, user_id: Id, at_most: u32) -> Result<u64> {
+        let n = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM customers WHERE owner_id = $1 LIMIT $2) AS owned",
         )
+        .bind(user_id)
+        .bind(i64::from(at_most))
+        .fetch_one(&mut **c)
+        .await)?;
+        Ok(n.max(0) as u64)
     }
 
     /// Moves a customer from `expected` to `new_owner` (`None`: the pool), only if its owner is
