@@ -96,6 +96,11 @@ impl Browser {
         v["value"].clone()
     }
 
+    /// Ends the WebDriver session: Chromium exits (killing chromedriver alone leaves it running).
+    async fn quit(&self) {
+        let _ = self.http.delete(&self.url).send().await;
+    }
+
     async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
@@ -491,4 +496,5 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
         .run("return document.documentElement.scrollWidth > window.innerWidth + 1;")
         .await;
     assert_eq!(overflow, json!(false), "import screen at phone width");
+    b.quit().await;
 }
