@@ -3,6 +3,12 @@
 
 mod common;
 
+both_backends!(
+    users_and_serve,
+    recycle_processes_on_one_database,
+    import_and_export,
+);
+
 use std::process::{Child, Command, Output, Stdio};
 
 use common::{BIN, Server, last_line, login, result_rows, run};
@@ -91,16 +97,6 @@ async fn users_and_serve(backend: Backend) {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["owner"]["display_name"], "张三");
     assert_eq!(v["owner"]["team"], "华东销售部");
-}
-
-#[tokio::test]
-async fn sqlite_users_and_serve() {
-    users_and_serve(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_users_and_serve() {
-    users_and_serve(Backend::Postgres).await;
 }
 
 #[tokio::test]
@@ -298,16 +294,6 @@ async fn recycle_processes_on_one_database(backend: Backend) {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
-}
-
-#[tokio::test]
-async fn sqlite_recycle_processes() {
-    recycle_processes_on_one_database(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_recycle_processes() {
-    recycle_processes_on_one_database(Backend::Postgres).await;
 }
 
 /// `leadguard import` and `export`: every row checked against the database and the rows
@@ -557,14 +543,4 @@ async fn import_and_export(backend: Backend) {
     assert_eq!(owners, ["lisi", "zhangsan", "zhangsan"]);
     let out = run(dir, &["export", "--out", "all.txt", "--database-url", &url]);
     assert!(!out.status.success());
-}
-
-#[tokio::test]
-async fn sqlite_import_and_export() {
-    import_and_export(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_import_and_export() {
-    import_and_export(Backend::Postgres).await;
 }

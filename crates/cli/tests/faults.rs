@@ -8,6 +8,13 @@
 
 mod common;
 
+both_backends!(
+    import_killed_midway,
+    merges_killed_midway,
+    webhook_delivery_killed_midway,
+    api_import_killed_midway,
+);
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -375,16 +382,6 @@ async fn import_killed_midway(backend: Backend) {
     eprintln!(
         "{backend:?}: {rows_in_file} rows; uninterrupted ({ref_time:?}): {ref_summary}; killed after {m} customers; rerun: {rerun_summary}"
     );
-}
-
-#[tokio::test]
-async fn sqlite_import_killed_midway() {
-    import_killed_midway(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_import_killed_midway() {
-    import_killed_midway(Backend::Postgres).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -791,16 +788,6 @@ async fn get(http: &reqwest::Client, base: &str, token: &str, id: i64) -> (Statu
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn sqlite_merges_killed_midway() {
-    merges_killed_midway(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_merges_killed_midway() {
-    merges_killed_midway(Backend::Postgres).await;
-}
-
 // ---------------------------------------------------------------------------------------------
 // 3. Kill during webhook delivery.
 
@@ -1026,16 +1013,6 @@ async fn webhook_delivery_killed_midway(backend: Backend) {
         repeats.len(),
         restarted_at.elapsed()
     );
-}
-
-#[tokio::test]
-async fn sqlite_webhook_delivery_killed_midway() {
-    webhook_delivery_killed_midway(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_webhook_delivery_killed_midway() {
-    webhook_delivery_killed_midway(Backend::Postgres).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1413,14 +1390,4 @@ async fn api_import_killed_midway(backend: Backend) {
          whole test {:?}",
         began.elapsed()
     );
-}
-
-#[tokio::test]
-async fn sqlite_api_import_killed_midway() {
-    api_import_killed_midway(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_api_import_killed_midway() {
-    api_import_killed_midway(Backend::Postgres).await;
 }

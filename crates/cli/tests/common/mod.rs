@@ -5,6 +5,30 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+/// Runs an async test body once per backend, as `sqlite_NAME` and `postgres_NAME`:
+/// `both_backends!(name);` expects `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(leadguard_testkit::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(leadguard_testkit::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
