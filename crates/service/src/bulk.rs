@@ -6,10 +6,16 @@
 //! are fetched in one statement per thousand keys, rows of the same batch are matched against
 //! each other in memory, and contacts, keys, identities and audit entries are written a
 //! thousand rows per statement. Each row still costs one INSERT (its id).
+//!
+//! On SQLite an import also uses both cores: batch N+1 is normalized and its candidates read
+//! on a snapshot (a read connection) while the one writer saves batch N. The rows of batch N,
+//! which that snapshot may not show, are matched in memory; if anyone else committed in the
+//! meantime, batch N+1 is looked up again in its transaction (see [`WriteMark`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use leadguard_domain::Id;
+use leadguard_domain::Timestamp;
 use leadguard_domain::audit::{AuditAction, rules};
 use leadguard_domain::collision::CaseOrigin;
 use leadguard_domain::customer::{CustomerFields, FieldError};
@@ -17,7 +23,9 @@ use leadguard_domain::keys::MatchKey;
 use leadguard_domain::ownership::effective_cap;
 use leadguard_domain::user::User;
 use leadguard_matching::{Profile, Verdict};
-use leadguard_store::{Candidate, CustomerParts, MatchData, NewAuditEntry, NewCustomer, WriteTx};
+use leadguard_store::{
+    Candidate, CustomerParts, Exec, MatchData, NewAuditEntry, NewCustomer, WriteMark, WriteTx,
+};
 
 use crate::Service;
 use crate::collisions::Subject;
@@ -46,10 +54,18 @@ struct Stored {
     profile: Profile,
 }
 
-/// Rows of this batch saved so far: later rows are matched against them in memory.
+/// A row saved by this import, as later rows are matched against it in memory.
+struct FreshRow {
+    id: Id,
+    name: String,
+    profile: Profile,
+    created_at: Timestamp,
+}
+
+/// Rows of one batch saved so far: later rows are matched against them in memory.
 #[derive(Default)]
 struct Fresh {
-    rows: Vec<(Id, String, Profile)>,
+    rows: Vec<FreshRow>,
     by_key: HashMap<MatchKey, Vec<usize>>,
     /// Unique identifiers taken by fresh rows, and by which of them.
     identities: HashMap<MatchKey, usize>,
@@ -57,7 +73,7 @@ struct Fresh {
 }
 
 impl Fresh {
-    fn add(&mut self, id: Id, name: String, profile: Profile) {
+    fn add(&mut self, id: Id, name: String, profile: Profile, created_at: Timestamp) {
         let i = self.rows.len();
         for k in profile.index_keys() {
             self.by_key.entry(k).or_default().push(i);
@@ -66,27 +82,25 @@ impl Fresh {
             self.identities.insert(k, i);
         }
         self.ids.insert(id);
-        self.rows.push((id, name, profile));
+        self.rows.push(FreshRow {
+            id,
+            name,
+            profile,
+            created_at,
+        });
     }
 
     /// How `profile` compares with fresh row `i`, seen as a match.
-    fn view(
-        &self,
-        service: &Service,
-        profile: &Profile,
-        i: usize,
-        me: &OwnerView,
-        now: leadguard_domain::Timestamp,
-    ) -> MatchView {
-        let (id, name, other) = &self.rows[i];
-        let cmp = service.matcher.compare(profile, other);
+    fn view(&self, service: &Service, profile: &Profile, i: usize, me: &OwnerView) -> MatchView {
+        let row = &self.rows[i];
+        let cmp = service.matcher.compare(profile, &row.profile);
         MatchView {
-            customer_id: *id,
-            name: name.clone(),
+            customer_id: row.id,
+            name: row.name.clone(),
             owner: Some(me.clone()),
-            owned_since: Some(now),
+            owned_since: Some(row.created_at),
             in_pool: false,
-            created_at: now,
+            created_at: row.created_at,
             score: cmp.score,
             verdict: cmp.verdict,
             reasons: cmp.reasons,
@@ -94,7 +108,71 @@ impl Fresh {
     }
 }
 
+/// Rows normalized, each with its profile or the errors of its fields.
+type Prepared = Vec<std::result::Result<(CustomerFields, Profile), Vec<FieldError>>>;
+
+/// The stored customers a batch's rows may match: candidates per key, the holders of the
+/// rows' unique identifiers, and the profiles of all of them.
+struct Lookup {
+    by_key: HashMap<MatchKey, Vec<Id>>,
+    holders: HashMap<MatchKey, Id>,
+    stored: HashMap<Id, Stored>,
+}
+
+/// A batch checked ahead on a read snapshot, while the batch before it was being saved.
+pub struct BatchAhead {
+    prepared: Prepared,
+    lookup: Lookup,
+    /// The mark of the last write transaction committed before the snapshot.
+    base: WriteMark,
+}
+
+/// The rows of a batch, as they are or checked ahead.
+pub enum BatchRows {
+    Fields(Vec<CustomerFields>),
+    Ahead(BatchAhead),
+}
+
+/// What an import that saves batch N while it looks up batch N+1 carries from one batch to
+/// the next (SQLite, where one writer saves and readers read meanwhile).
+#[derive(Default)]
+pub struct BatchPipeline {
+    /// The mark of the last batch saved, and its rows.
+    last: Option<(WriteMark, Fresh)>,
+}
+
+impl BatchPipeline {
+    /// The mark to look the next-but-one batch up against, if the last batch was saved
+    /// through this pipeline (on SQLite).
+    pub fn base(&self) -> Option<WriteMark> {
+        self.last.as_ref().map(|(m, _)| *m)
+    }
+
+    /// Forget the last batch (its rows were entered some other way).
+    pub fn reset(&mut self) {
+        self.last = None;
+    }
+}
+
 impl Service {
+    /// Normalizes `rows` and finds their stored matches on a snapshot, without the writer:
+    /// the first half of [`Service::create_customers_pipelined`], run while the batch before
+    /// is being saved. `base`: [`BatchPipeline::base`] when this starts.
+    pub async fn check_batch_ahead(
+        &self,
+        rows: Vec<CustomerFields>,
+        base: WriteMark,
+    ) -> Result<BatchAhead> {
+        let prepared = self.prepare_rows(rows);
+        let mut snapshot = self.store.snapshot().await?;
+        let lookup = self.lookup(&mut snapshot.exec(), &prepared).await?;
+        Ok(BatchAhead {
+            prepared,
+            lookup,
+            base,
+        })
+    }
+
     /// Enters `rows` for `owner` in one transaction, each checked against the database and
     /// the rows before it. A `batch_conflict` error means a unique identifier was taken by a
     /// concurrent writer that bypassed the locks: nothing was saved; enter the rows one by one.
@@ -102,21 +180,46 @@ impl Service {
     /// A row that repeats a customer the owner already has (earlier in the file, or imported
     /// before) is reported as a duplicate without a `duplicate.blocked` event: that is no
     /// collision between reps, and running a file twice must not flood the owner's feed.
-    pub async fn create_customers_batch(
+    ///
+    /// An import looks each batch up while the one before is saved ([`BatchRows::Ahead`]).
+    /// Those matches are used only if nothing but that one batch was committed since their
+    /// snapshot (the write marks tell); otherwise (another rep entered a customer meanwhile,
+    /// or PostgreSQL) they are looked up again inside the transaction, as for any batch.
+    pub async fn create_customers_pipelined(
         &self,
         owner: &User,
-        rows: Vec<CustomerFields>,
+        rows: BatchRows,
+        pipeline: &mut BatchPipeline,
     ) -> Result<Vec<RowResult>> {
         let mut tx = self.store.begin().await?;
-        let (results, created) = self.enter_batch(&mut tx, owner, rows).await?;
+        let mark = tx.mark().await?;
+        let last = pipeline.last.take();
+        let (prepared, ahead) = match rows {
+            BatchRows::Fields(fields) => (self.prepare_rows(fields), None),
+            BatchRows::Ahead(a) => {
+                let valid = match (&mark, &last) {
+                    (Some(now), Some((saved, _))) => {
+                        a.base.followed_by(saved, 1) && saved.followed_by(now, 1)
+                    }
+                    _ => false,
+                };
+                let ahead = match &last {
+                    Some((_, fresh)) if valid => Some((a.lookup, fresh)),
+                    _ => None,
+                };
+                (a.prepared, ahead)
+            }
+        };
+        let (results, fresh) = self.enter_prepared(&mut tx, owner, prepared, ahead).await?;
         tx.commit().await?;
-        for _ in 0..created {
+        for _ in 0..fresh.rows.len() {
             self.grew();
         }
+        pipeline.last = mark.map(|m| (m, fresh));
         Ok(results)
     }
 
-    /// [`Service::create_customers_batch`] inside the caller's transaction (which may record
+    /// [`Service::create_customers_pipelined`] inside the caller's transaction (which may record
     /// more, such as an import job's progress, before committing); also returns how many
     /// customers it created, for [`Service::grew`] after the commit.
     pub(crate) async fn enter_batch(
@@ -125,36 +228,49 @@ impl Service {
         owner: &User,
         rows: Vec<CustomerFields>,
     ) -> Result<(Vec<RowResult>, usize)> {
-        let prepared: Vec<std::result::Result<_, Vec<FieldError>>> = rows
-            .into_iter()
+        let prepared = self.prepare_rows(rows);
+        let (results, fresh) = self.enter_prepared(tx, owner, prepared, None).await?;
+        Ok((results, fresh.rows.len()))
+    }
+
+    /// Every row normalized, or the errors of its fields.
+    fn prepare_rows(&self, rows: Vec<CustomerFields>) -> Prepared {
+        rows.into_iter()
             .map(|f| match self.prepare(f) {
                 Ok(p) => Ok(p),
                 Err(ServiceError::Invalid(errs)) => Err(errs),
                 Err(e) => Err(vec![FieldError::new("", "invalid", e.to_string())]),
             })
-            .collect();
+            .collect()
+    }
+
+    /// Every stored customer any of the rows may match, fetched at once.
+    async fn lookup(&self, exec: &mut Exec<'_>, prepared: &Prepared) -> Result<Lookup> {
         let mut query_keys = BTreeSet::new();
+        let mut unique_keys = BTreeSet::new();
         for (_, p) in prepared.iter().flatten() {
             query_keys.extend(p.query_keys());
+            unique_keys.extend(p.unique_keys());
         }
         let query_keys: Vec<MatchKey> = query_keys.into_iter().collect();
-
-        tx.lock_all_keys().await?;
-        tx.lock_user(owner.id).await?;
-        let policy = self.policy_for_user(&mut tx.exec(), owner).await?;
-        let cap = effective_cap(owner, policy.owner_cap);
-        let mut owned = tx.exec().count_owned(owner.id, cap).await?;
-
-        // Every stored customer any row may match, fetched at once.
-        let by_key = tx
-            .exec()
+        let unique_keys: Vec<MatchKey> = unique_keys.into_iter().collect();
+        let by_key = exec
             .candidate_ids_by_key(&query_keys, self.config.candidates_per_key)
             .await?;
-        let ids: BTreeSet<Id> = by_key.values().flatten().copied().collect();
+        // Stored holders of the rows' unique identifiers: a row holding one is that customer,
+        // whatever the matcher makes of the rest (as for one entry, where the identity's
+        // primary key refuses it).
+        let holders = exec.identity_holders(&unique_keys).await?;
+        let ids: BTreeSet<Id> = by_key
+            .values()
+            .flatten()
+            .chain(holders.values())
+            .copied()
+            .collect();
         let ids: Vec<Id> = ids.into_iter().collect();
         let mut stored: HashMap<Id, Stored> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(900) {
-            for c in tx.exec().candidates(chunk).await? {
+            for c in exec.candidates(chunk).await? {
                 match serde_json::from_str::<Profile>(&c.profile) {
                     Ok(profile) => {
                         stored.insert(
@@ -171,6 +287,39 @@ impl Service {
                 }
             }
         }
+        Ok(Lookup {
+            by_key,
+            holders,
+            stored,
+        })
+    }
+
+    /// Checks and saves prepared rows in `tx`. `ahead`: their stored matches as found on a
+    /// snapshot before `tx` began, and the rows saved since (which that snapshot may not
+    /// show); used only if the caller made sure nothing else was committed meanwhile,
+    /// otherwise the matches are looked up here. Returns the rows it saved, in memory.
+    async fn enter_prepared(
+        &self,
+        tx: &mut WriteTx,
+        owner: &User,
+        prepared: Prepared,
+        ahead: Option<(Lookup, &Fresh)>,
+    ) -> Result<(Vec<RowResult>, Fresh)> {
+        tx.lock_all_keys().await?;
+        tx.lock_user(owner.id).await?;
+        let policy = self.policy_for_user(&mut tx.exec(), owner).await?;
+        let cap = effective_cap(owner, policy.owner_cap);
+        let mut owned = tx.exec().count_owned(owner.id, cap).await?;
+        let no_earlier = Fresh::default();
+        let (lookup, earlier) = match ahead {
+            Some((lookup, earlier)) => (lookup, earlier),
+            None => (self.lookup(&mut tx.exec(), &prepared).await?, &no_earlier),
+        };
+        let Lookup {
+            by_key,
+            holders,
+            stored,
+        } = lookup;
 
         let now = self.now();
         let me = OwnerView::from(owner);
@@ -185,19 +334,29 @@ impl Service {
                     continue;
                 }
             };
-            let mut matches = self.batch_matches(&profile, &by_key, &stored, &fresh, &me, now);
+            let mut matches =
+                self.batch_matches(&profile, &by_key, &stored, [earlier, &fresh], &me);
             // An identifier the matcher did not weigh as decisive still belongs to one
             // customer only: the row is that customer.
-            if !matches.iter().any(|m| m.verdict == Verdict::Duplicate)
-                && let Some(&i) = profile
-                    .unique_keys()
+            if !matches.iter().any(|m| m.verdict == Verdict::Duplicate) {
+                let unique = profile.unique_keys();
+                let holder = unique
                     .iter()
-                    .find_map(|k| fresh.identities.get(k))
-            {
-                let mut m = fresh.view(self, &profile, i, &me, now);
-                m.verdict = Verdict::Duplicate;
-                matches.retain(|x| x.customer_id != m.customer_id);
-                matches.insert(0, m);
+                    .find_map(|k| holders.get(k).and_then(|id| stored.get(id)))
+                    .map(|s| self.match_view(&profile, &s.candidate, &s.profile))
+                    .or_else(|| {
+                        [earlier, &fresh].into_iter().find_map(|f| {
+                            unique
+                                .iter()
+                                .find_map(|k| f.identities.get(k))
+                                .map(|&i| f.view(self, &profile, i, &me))
+                        })
+                    });
+                if let Some(mut m) = holder {
+                    m.verdict = Verdict::Duplicate;
+                    matches.retain(|x| x.customer_id != m.customer_id);
+                    matches.insert(0, m);
+                }
             }
             let (duplicates, suspected): (Vec<_>, Vec<_>) = matches
                 .into_iter()
@@ -207,7 +366,9 @@ impl Service {
                     .get(&m.customer_id)
                     .and_then(|s| s.candidate.owner.as_ref())
                     .map(|o| o.id);
-                let own = holder == Some(owner.id) || fresh.ids.contains(&m.customer_id);
+                let own = holder == Some(owner.id)
+                    || fresh.ids.contains(&m.customer_id)
+                    || earlier.ids.contains(&m.customer_id);
                 if !own {
                     self.emit_blocked(&mut tx.exec(), owner, &fields, m, holder)
                         .await?;
@@ -252,7 +413,7 @@ impl Service {
             )
             .await?;
             owned += 1;
-            fresh.add(id, fields.name.clone(), profile.clone());
+            fresh.add(id, fields.name.clone(), profile.clone(), now);
             saved.push((id, fields, profile));
             out.push(RowResult::Created {
                 id,
@@ -298,27 +459,27 @@ impl Service {
             })
             .collect();
         tx.exec().append_audit_many(&audit).await?;
-        Ok((out, saved.len()))
+        Ok((out, fresh))
     }
 
-    /// A row's matches among the stored candidates and the batch's fresh rows, as
-    /// [`Service::find_matches`] orders them.
+    /// A row's matches among the stored candidates and the rows saved by this import but not
+    /// in `stored` (this batch's, and the batch before it when `stored` was looked up ahead),
+    /// as [`Service::find_matches`] orders them.
     fn batch_matches(
         &self,
         profile: &Profile,
         by_key: &HashMap<MatchKey, Vec<Id>>,
         stored: &HashMap<Id, Stored>,
-        fresh: &Fresh,
+        fresh: [&Fresh; 2],
         me: &OwnerView,
-        now: leadguard_domain::Timestamp,
     ) -> Vec<MatchView> {
         let keys = profile.query_keys();
-        let mut seen_stored = HashSet::new();
-        let mut seen_fresh = HashSet::new();
+        let mut seen = HashSet::new();
         let mut matches = Vec::new();
         for k in &keys {
             for id in by_key.get(k).into_iter().flatten() {
-                if !seen_stored.insert(*id) {
+                // A snapshot taken after the batch before was saved shows its rows too.
+                if !seen.insert(*id) || fresh.iter().any(|f| f.ids.contains(id)) {
                     continue;
                 }
                 let Some(s) = stored.get(id) else { continue };
@@ -327,13 +488,15 @@ impl Service {
                     matches.push(view);
                 }
             }
-            for &i in fresh.by_key.get(k).into_iter().flatten() {
-                if !seen_fresh.insert(i) {
-                    continue;
-                }
-                let view = fresh.view(self, profile, i, me, now);
-                if view.verdict != Verdict::Distinct {
-                    matches.push(view);
+            for f in fresh {
+                for &i in f.by_key.get(k).into_iter().flatten() {
+                    if !seen.insert(f.rows[i].id) {
+                        continue;
+                    }
+                    let view = f.view(self, profile, i, me);
+                    if view.verdict != Verdict::Distinct {
+                        matches.push(view);
+                    }
                 }
             }
         }

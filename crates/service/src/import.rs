@@ -4,16 +4,18 @@
 //! import` and import jobs submitted through the API.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use leadguard_domain::Id;
-use leadguard_domain::customer::FieldError;
+use leadguard_domain::customer::{CustomerFields, FieldError};
 use leadguard_domain::keys::MatchKey;
 use leadguard_domain::user::User;
 use leadguard_matching::{Profile, Verdict};
 use leadguard_tabular::{Mapping, Table};
+use tokio::task::JoinHandle;
 
 use crate::Service;
-use crate::bulk::RowResult;
+use crate::bulk::{BatchAhead, BatchPipeline, BatchRows, RowResult};
 use crate::error::{Result, ServiceError};
 use crate::views::MatchView;
 
@@ -175,6 +177,9 @@ pub struct Importer<'a> {
     file: &'a ImportFile,
     dry_run: bool,
     index: DryRunIndex,
+    pipeline: BatchPipeline,
+    /// The next batch (its rows), being checked ahead while this one is saved.
+    ahead: Option<(Range<usize>, JoinHandle<Result<BatchAhead>>)>,
 }
 
 impl<'a> Importer<'a> {
@@ -185,7 +190,48 @@ impl<'a> Importer<'a> {
             file,
             dry_run,
             index: DryRunIndex::default(),
+            pipeline: BatchPipeline::default(),
+            ahead: None,
         }
+    }
+
+    fn fields(&self, rows: Range<usize>) -> Vec<CustomerFields> {
+        self.file.rows[rows]
+            .iter()
+            .map(|c| self.file.mapping.record(c))
+            .collect()
+    }
+
+    /// Starts checking the rows after `this` (as many) on a snapshot, while `this` is saved.
+    fn look_ahead(&mut self, this: &Range<usize>) {
+        let Some(base) = self.pipeline.base() else {
+            return;
+        };
+        let next = this.end..(this.end + this.len()).min(self.file.rows.len());
+        if next.is_empty() {
+            return;
+        }
+        let fields = self.fields(next.clone());
+        let service = self.service.clone();
+        let task = tokio::spawn(async move { service.check_batch_ahead(fields, base).await });
+        self.ahead = Some((next, task));
+    }
+
+    /// This batch's rows: as checked ahead, if they were.
+    async fn rows_of(&mut self, range: Range<usize>) -> BatchRows {
+        if let Some((r, task)) = self.ahead.take() {
+            if r == range {
+                let error = match task.await {
+                    Ok(Ok(ahead)) => return BatchRows::Ahead(ahead),
+                    Ok(Err(e)) => e.to_string(),
+                    Err(e) => e.to_string(),
+                };
+                tracing::warn!(%error, "checking an import batch ahead failed; checking it in its transaction");
+            } else {
+                task.abort();
+            }
+        }
+        BatchRows::Fields(self.fields(range))
     }
 
     /// Rows `start..end` (0-based positions in the file): checked, and saved unless this is
@@ -199,20 +245,25 @@ impl<'a> Importer<'a> {
             }
             return Ok(v);
         }
-        let fields = self.file.rows[start..end]
-            .iter()
-            .map(|c| self.file.mapping.record(c))
-            .collect();
+        let rows = self.rows_of(start..end).await;
+        self.look_ahead(&(start..end));
         match self
             .service
-            .create_customers_batch(&self.owner, fields)
+            .create_customers_pipelined(&self.owner, rows, &mut self.pipeline)
             .await
         {
             Ok(results) => Ok(self.outcomes(start, results)),
             Err(ServiceError::Conflict {
                 code: "batch_conflict",
                 ..
-            }) => self.one_by_one(start, end).await,
+            }) => {
+                tracing::warn!(
+                    rows = %format!("{}–{end}", start + 1),
+                    "a concurrent writer took an identifier of this batch; entering its rows one by one"
+                );
+                self.pipeline.reset();
+                self.one_by_one(start, end).await
+            }
             Err(e) => Err(e),
         }
     }
@@ -227,10 +278,7 @@ impl<'a> Importer<'a> {
     ) -> Result<Vec<RowOutcome>> {
         let lease = self.service.import_lease_until();
         if !self.dry_run {
-            let fields = self.file.rows[start..end]
-                .iter()
-                .map(|c| self.file.mapping.record(c))
-                .collect();
+            let fields = self.fields(start..end);
             let mut tx = self.service.store.begin().await?;
             match self.service.enter_batch(&mut tx, &self.owner, fields).await {
                 Ok((results, created)) => {

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -10,7 +12,9 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::Result;
 use crate::error::StoreError;
-use crate::exec::{Conn, ConnInner, TxInner, WriteTx};
+#[cfg(doc)]
+use crate::exec::WriteMark;
+use crate::exec::{Conn, ConnInner, ReadTx, TxInner, WriteTx};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -114,6 +118,8 @@ enum Pools {
 #[derive(Clone)]
 pub struct Store {
     pools: Pools,
+    /// Write transactions committed through this handle and its clones (see [`WriteMark`]).
+    commits: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -184,7 +190,10 @@ impl Store {
                 Pools::Postgres(pool)
             }
         };
-        Ok(Store { pools })
+        Ok(Store {
+            pools,
+            commits: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// Applies pending migrations. Safe to run from several processes at once.
@@ -213,11 +222,27 @@ impl Store {
 
     /// Starts a write transaction. It rolls back when dropped without [`WriteTx::commit`].
     pub async fn begin(&self) -> Result<WriteTx> {
-        Ok(WriteTx(match &self.pools {
+        let inner = match &self.pools {
             Pools::Sqlite { write, .. } => {
                 TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
             }
             Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(WriteTx {
+            inner,
+            commits: self.commits.clone(),
+        })
+    }
+
+    /// Starts a read-only transaction: one snapshot for all its statements, taken at the
+    /// first one, that holds no lock a writer waits for.
+    pub async fn snapshot(&self) -> Result<ReadTx> {
+        Ok(ReadTx(match &self.pools {
+            Pools::Sqlite { read, .. } => TxInner::Sqlite(read.begin().await?),
+            Pools::Postgres(pool) => TxInner::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
         }))
     }
 

@@ -480,6 +480,50 @@ impl Exec<'_> {
         Ok(())
     }
 
+    /// Who holds each of `keys` that some customer holds (an import batch's identifiers), in
+    /// one statement per thousand keys.
+    pub async fn identity_holders(&mut self, keys: &[MatchKey]) -> Result<HashMap<MatchKey, Id>> {
+        let rows = self
+            .customers_by_key(
+                keys,
+                "SELECT i.kind, i.value, i.customer_id FROM q
+                 JOIN customer_identities i ON i.kind = q.kind AND i.value = q.value",
+            )
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Runs `select` for `keys`, a thousand at a time, listed before it as `q (kind, value)`;
+    /// `select` returns (kind, value, customer_id) rows.
+    async fn customers_by_key(
+        &mut self,
+        keys: &[MatchKey],
+        select: &str,
+    ) -> Result<Vec<(MatchKey, Id)>> {
+        let mut found = Vec::new();
+        let keys: BTreeSet<&MatchKey> = keys.iter().collect();
+        let keys: Vec<&MatchKey> = keys.into_iter().collect();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let rows = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new("WITH q (kind, value) AS (");
+                qb.push_values(chunk, |mut b, k| {
+                    b.push_bind(k.kind.as_str()).push_bind(k.value.clone());
+                });
+                qb.push(") ").push(select);
+                // Planned for each call (not a cached generic plan): the tables grow by the
+                // thousands during an import, and a plan made when they were small scans them
+                // whole.
+                qb.build_query_as::<(String, String, i64)>().persistent(false).fetch_all(&mut **c).await
+            })?;
+            for (kind, value, id) in rows {
+                if let Some(kind) = KeyKind::parse(&kind) {
+                    found.push((MatchKey { kind, value }, id));
+                }
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn identity_holder(&mut self, key: &MatchKey) -> Result<Option<Id>> {
         Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
             "SELECT customer_id FROM customer_identities WHERE kind = $1 AND value = $2",
@@ -571,41 +615,23 @@ impl Exec<'_> {
         keys: &[MatchKey],
         per_key: i64,
     ) -> Result<HashMap<MatchKey, Vec<Id>>> {
+        // Per key, the id of its `per_key`-th customer bounds the join: an index seek and a
+        // short walk per key, however many customers share it.
+        let select = format!(
+            ", cut AS MATERIALIZED (
+                SELECT q.kind, q.value, COALESCE((
+                    SELECT k2.customer_id FROM customer_keys k2
+                    WHERE k2.kind = q.kind AND k2.value = q.value
+                    ORDER BY k2.customer_id LIMIT 1 OFFSET {}
+                ), 9223372036854775807) AS last FROM q)
+             SELECT k.kind, k.value, k.customer_id FROM cut
+             JOIN customer_keys k ON k.kind = cut.kind AND k.value = cut.value
+                                 AND k.customer_id <= cut.last",
+            per_key.max(1) - 1
+        );
         let mut found: HashMap<MatchKey, Vec<Id>> = HashMap::new();
-        let keys: BTreeSet<&MatchKey> = keys.iter().collect();
-        let keys: Vec<&MatchKey> = keys.into_iter().collect();
-        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-            // Per key, the id of its `per_key`-th customer bounds the join: an index seek and
-            // a short walk per key, however many customers share it.
-            let rows = on_backend!(self, c => {
-                let mut qb = QueryBuilder::new("WITH q (kind, value) AS (");
-                qb.push_values(chunk, |mut b, k| {
-                    b.push_bind(k.kind.as_str()).push_bind(k.value.clone());
-                });
-                qb.push(
-                    "), cut AS MATERIALIZED (
-                        SELECT q.kind, q.value, COALESCE((
-                            SELECT k2.customer_id FROM customer_keys k2
-                            WHERE k2.kind = q.kind AND k2.value = q.value
-                            ORDER BY k2.customer_id LIMIT 1 OFFSET ",
-                )
-                .push_bind(per_key.max(1) - 1)
-                .push(
-                    "), 9223372036854775807) AS last FROM q)
-                     SELECT k.kind, k.value, k.customer_id FROM cut
-                     JOIN customer_keys k ON k.kind = cut.kind AND k.value = cut.value
-                                         AND k.customer_id <= cut.last",
-                );
-                // Planned for each call (not a cached generic plan): the table grows by the
-                // thousands during an import, and a plan made when it was small scans it whole.
-                qb.build_query_as::<(String, String, i64)>().persistent(false).fetch_all(&mut **c).await
-            })?;
-            for (kind, value, id) in rows {
-                let Some(kind) = KeyKind::parse(&kind) else {
-                    continue;
-                };
-                found.entry(MatchKey { kind, value }).or_default().push(id);
-            }
+        for (key, id) in self.customers_by_key(keys, &select).await? {
+            found.entry(key).or_default().push(id);
         }
         Ok(found)
     }

@@ -3,6 +3,9 @@
 //! mapping are written once and type-checked for both. Placeholders are `$1, $2, …` in order
 //! of first use, which both SQLite and PostgreSQL accept.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use leadguard_domain::keys::MatchKey;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
@@ -52,22 +55,75 @@ pub(crate) enum TxInner {
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// A write transaction; dropped without [`WriteTx::commit`] it rolls back.
-pub struct WriteTx(pub(crate) TxInner);
+/// A read transaction: every statement in it sees the same snapshot of the database.
+pub struct ReadTx(pub(crate) TxInner);
 
-impl WriteTx {
+impl ReadTx {
     pub fn exec(&mut self) -> Exec<'_> {
         match &mut self.0 {
             TxInner::Sqlite(t) => Exec::Sqlite(t),
             TxInner::Postgres(t) => Exec::Postgres(t),
         }
     }
+}
+
+/// Where the database stood in one write transaction, as its one writer sees it (SQLite):
+/// marks taken in two write transactions tell whether anyone else committed between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteMark {
+    /// Write transactions this process had committed when the mark was taken.
+    commits: u64,
+    /// SQLite's `data_version` of the writer connection: it changes when another connection
+    /// (another process) commits.
+    data_version: i64,
+}
+
+impl WriteMark {
+    /// Whether `later` (taken in a later write transaction) follows this mark with exactly
+    /// `between` commits of this process (counting the transaction this mark was taken in)
+    /// and none by anyone else.
+    pub fn followed_by(&self, later: &WriteMark, between: u64) -> bool {
+        later.data_version == self.data_version && later.commits == self.commits + between
+    }
+}
+
+/// A write transaction; dropped without [`WriteTx::commit`] it rolls back.
+pub struct WriteTx {
+    pub(crate) inner: TxInner,
+    /// Commits of this store's write transactions so far (SQLite; see [`WriteMark`]).
+    pub(crate) commits: Arc<AtomicU64>,
+}
+
+impl WriteTx {
+    /// This transaction's [`WriteMark`]; `None` on PostgreSQL, where many writers commit at
+    /// once and there is no such mark.
+    pub async fn mark(&mut self) -> Result<Option<WriteMark>> {
+        let commits = self.commits.load(Ordering::SeqCst);
+        let Exec::Sqlite(c) = self.exec() else {
+            return Ok(None);
+        };
+        let data_version: i64 = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut *c)
+            .await?;
+        Ok(Some(WriteMark {
+            commits,
+            data_version,
+        }))
+    }
+
+    pub fn exec(&mut self) -> Exec<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Exec::Sqlite(t),
+            TxInner::Postgres(t) => Exec::Postgres(t),
+        }
+    }
 
     pub async fn commit(self) -> Result<()> {
-        match self.0 {
+        match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
+        self.commits.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 

@@ -41,7 +41,7 @@ pub use customers::{
 pub use deals::DealRow;
 pub use error::StoreError;
 pub use events::{EventAudience, NewEvent};
-pub use exec::{Conn, Exec, WriteTx};
+pub use exec::{Conn, Exec, ReadTx, WriteMark, WriteTx};
 pub use imports::{ImportCounts, ImportJobRow, ImportResultRow, NewImportJob};
 pub use merges::MergeRow;
 pub use pool::OwnedRow;

@@ -1,0 +1,155 @@
+//! An import checks each batch on a snapshot while the batch before it is saved. What it found
+//! ahead is used only when nothing but that batch was committed since: a customer another rep
+//! entered meanwhile is still seen, and rows of the batch the snapshot missed are matched in
+//! memory. On PostgreSQL batches are always checked inside their transaction.
+
+use leadguard_domain::customer::CustomerFields;
+use leadguard_domain::user::{Role, User};
+use leadguard_service::{
+    BatchPipeline, BatchRows, NewUserRequest, RowResult, Service, ServiceError,
+};
+use leadguard_store::{Store, StoreOptions};
+use leadguard_testkit::{Backend, TestDb};
+
+fn company(name: &str, phone: &str) -> CustomerFields {
+    CustomerFields {
+        name: name.into(),
+        phones: vec![phone.into()],
+        ..CustomerFields::default()
+    }
+}
+
+async fn setup(backend: Backend) -> (TestDb, Service, User, User) {
+    let db = TestDb::create(backend).await;
+    let store = Store::open(db.url(), &StoreOptions::default())
+        .await
+        .expect("open");
+    let service = Service::with_defaults(store);
+    let mut users = Vec::new();
+    for name in ["importer", "lisi"] {
+        let req = NewUserRequest {
+            username: name.into(),
+            password: "s3cret-pass".into(),
+            role: Role::Rep,
+            display_name: None,
+            team: None,
+            owner_cap: None,
+        };
+        users.push(service.create_user(None, req, false).await.expect("user"));
+    }
+    let lisi = users.pop().expect("lisi");
+    let importer = users.pop().expect("importer");
+    (db, service, importer, lisi)
+}
+
+fn duplicate_of(r: &RowResult) -> Option<i64> {
+    match r {
+        RowResult::Duplicate { matches } => matches.first().map(|m| m.customer_id),
+        _ => None,
+    }
+}
+
+fn created(r: &RowResult) -> i64 {
+    match r {
+        RowResult::Created { id, .. } => *id,
+        other => panic!("expected a created row, got {other:?}"),
+    }
+}
+
+/// `rows` checked ahead (SQLite), to be saved after the batch being saved now.
+async fn ahead(
+    service: &Service,
+    pipeline: &BatchPipeline,
+    rows: Vec<CustomerFields>,
+) -> BatchRows {
+    match pipeline.base() {
+        Some(base) => BatchRows::Ahead(
+            service
+                .check_batch_ahead(rows, base)
+                .await
+                .expect("checked ahead"),
+        ),
+        None => BatchRows::Fields(rows),
+    }
+}
+
+async fn save(
+    service: &Service,
+    owner: &User,
+    rows: BatchRows,
+    pipeline: &mut BatchPipeline,
+) -> Vec<RowResult> {
+    service
+        .create_customers_pipelined(owner, rows, pipeline)
+        .await
+        .expect("batch saved")
+}
+
+async fn checked_ahead_rows_see_the_batch_saved_meanwhile_and_other_reps_entries(backend: Backend) {
+    let (_db, service, importer, lisi) = setup(backend).await;
+    let mut pipeline = BatchPipeline::default();
+    let one = vec![company("杭州云栖数据科技有限公司", "13805710001")];
+    created(&save(&service, &importer, BatchRows::Fields(one), &mut pipeline).await[0]);
+    assert_eq!(pipeline.base().is_some(), backend == Backend::Sqlite);
+
+    // Batch 3 is checked ahead while batch 2 is saved: its snapshot cannot show batch 2.
+    let three = ahead(
+        &service,
+        &pipeline,
+        vec![
+            company("南京紫金山软件有限公司", "13912345678"),
+            company("成都天府软件园开发有限公司", "13628001234"),
+        ],
+    )
+    .await;
+    let two = vec![company("南京紫金山软件有限公司", "139 1234 5678")];
+    let nanjing =
+        created(&save(&service, &importer, BatchRows::Fields(two), &mut pipeline).await[0]);
+    let three = save(&service, &importer, three, &mut pipeline).await;
+    assert_eq!(duplicate_of(&three[0]), Some(nanjing), "{three:?}");
+    let chengdu = created(&three[1]);
+
+    // Batch 5 is checked ahead; then, before it is saved, lisi enters one of its customers.
+    let five = ahead(
+        &service,
+        &pipeline,
+        vec![company("广州白云物流运输有限公司", "13711112222")],
+    )
+    .await;
+    let four = vec![company("成都天府软件园开发有限公司", "13628001234")];
+    let four = save(&service, &importer, BatchRows::Fields(four), &mut pipeline).await;
+    assert_eq!(duplicate_of(&four[0]), Some(chengdu));
+    let lisis = service
+        .create_customer(&lisi, company("广州白云物流运输有限公司", "13711112222"))
+        .await
+        .expect("lisi enters a customer")
+        .customer
+        .id;
+    let five = save(&service, &importer, five, &mut pipeline).await;
+    assert_eq!(duplicate_of(&five[0]), Some(lisis), "{five:?}");
+    let RowResult::Duplicate { matches } = &five[0] else {
+        unreachable!()
+    };
+    assert_eq!(
+        matches[0].owner.as_ref().map(|o| o.username.as_str()),
+        Some("lisi")
+    );
+
+    // Nothing was entered twice: the importer's customers are the three created above.
+    let err = service
+        .create_customer(&lisi, company("南京紫金山软件有限公司", "13912345678"))
+        .await
+        .expect_err("a duplicate");
+    assert!(matches!(err, ServiceError::Duplicate { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn sqlite_checked_ahead_rows_see_the_batch_saved_meanwhile_and_other_reps_entries() {
+    checked_ahead_rows_see_the_batch_saved_meanwhile_and_other_reps_entries(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_checked_ahead_rows_see_the_batch_saved_meanwhile_and_other_reps_entries() {
+    checked_ahead_rows_see_the_batch_saved_meanwhile_and_other_reps_entries(Backend::Postgres)
+        .await;
+}
