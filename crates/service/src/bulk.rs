@@ -141,7 +141,21 @@ pub struct BatchPipeline {
     last: Option<(WriteMark, Fresh)>,
 }
 
+/// A batch entered in a transaction not yet committed.
+pub(crate) struct EnteredBatch {
+    mark: Option<WriteMark>,
+    fresh: Fresh,
+}
+
 impl BatchPipeline {
+    /// The transaction `batch` was entered in has committed.
+    pub(crate) fn committed(&mut self, service: &Service, batch: EnteredBatch) {
+        for _ in 0..batch.fresh.rows.len() {
+            service.grew();
+        }
+        self.last = batch.mark.map(|m| (m, batch.fresh));
+    }
+
     /// The mark to look the next-but-one batch up against, if the last batch was saved
     /// through this pipeline (on SQLite).
     pub fn base(&self) -> Option<WriteMark> {
@@ -192,6 +206,22 @@ impl Service {
         pipeline: &mut BatchPipeline,
     ) -> Result<Vec<RowResult>> {
         let mut tx = self.store.begin().await?;
+        let (results, entered) = self.enter_pipelined(&mut tx, owner, rows, pipeline).await?;
+        tx.commit().await?;
+        pipeline.committed(self, entered);
+        Ok(results)
+    }
+
+    /// [`Service::create_customers_pipelined`] inside the caller's transaction, which may
+    /// record more (an import job's progress) before it commits; then hand the entered batch
+    /// to [`BatchPipeline::committed`].
+    pub(crate) async fn enter_pipelined(
+        &self,
+        tx: &mut WriteTx,
+        owner: &User,
+        rows: BatchRows,
+        pipeline: &mut BatchPipeline,
+    ) -> Result<(Vec<RowResult>, EnteredBatch)> {
         let mark = tx.mark().await?;
         let last = pipeline.last.take();
         let (prepared, ahead) = match rows {
@@ -210,27 +240,8 @@ impl Service {
                 (a.prepared, ahead)
             }
         };
-        let (results, fresh) = self.enter_prepared(&mut tx, owner, prepared, ahead).await?;
-        tx.commit().await?;
-        for _ in 0..fresh.rows.len() {
-            self.grew();
-        }
-        pipeline.last = mark.map(|m| (m, fresh));
-        Ok(results)
-    }
-
-    /// [`Service::create_customers_pipelined`] inside the caller's transaction (which may record
-    /// more, such as an import job's progress, before committing); also returns how many
-    /// customers it created, for [`Service::grew`] after the commit.
-    pub(crate) async fn enter_batch(
-        &self,
-        tx: &mut WriteTx,
-        owner: &User,
-        rows: Vec<CustomerFields>,
-    ) -> Result<(Vec<RowResult>, usize)> {
-        let prepared = self.prepare_rows(rows);
-        let (results, fresh) = self.enter_prepared(tx, owner, prepared, None).await?;
-        Ok((results, fresh.rows.len()))
+        let (results, fresh) = self.enter_prepared(tx, owner, prepared, ahead).await?;
+        Ok((results, EnteredBatch { mark, fresh }))
     }
 
     /// Every row normalized, or the errors of its fields.

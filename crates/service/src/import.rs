@@ -278,10 +278,15 @@ impl<'a> Importer<'a> {
     ) -> Result<Vec<RowOutcome>> {
         let lease = self.service.import_lease_until();
         if !self.dry_run {
-            let fields = self.fields(start..end);
+            let rows = self.rows_of(start..end).await;
+            self.look_ahead(&(start..end));
             let mut tx = self.service.store.begin().await?;
-            match self.service.enter_batch(&mut tx, &self.owner, fields).await {
-                Ok((results, created)) => {
+            match self
+                .service
+                .enter_pipelined(&mut tx, &self.owner, rows, &mut self.pipeline)
+                .await
+            {
+                Ok((results, entered)) => {
                     let outcomes = self.outcomes(start, results);
                     tx.exec()
                         .record_import_batch(
@@ -292,15 +297,16 @@ impl<'a> Importer<'a> {
                         )
                         .await?;
                     tx.commit().await?;
-                    for _ in 0..created {
-                        self.service.grew();
-                    }
+                    self.pipeline.committed(self.service, entered);
                     return Ok(outcomes);
                 }
                 Err(ServiceError::Conflict {
                     code: "batch_conflict",
                     ..
-                }) => drop(tx),
+                }) => {
+                    drop(tx);
+                    self.pipeline.reset();
+                }
                 Err(e) => return Err(e),
             }
         }
