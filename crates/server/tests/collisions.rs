@@ -17,6 +17,7 @@ both_backends!(
     database_scan_opens_cases_for_pairs_owned_by_two_reps,
     merge_under_concurrent_follow_ups_loses_nothing_and_unmerge_restores,
     merge_is_for_owners_and_their_managers,
+    merged_ids_resolve_however_long_the_chain,
 );
 
 /// Two spellings of one company in two cities: alike, but not surely the same (suspected).
@@ -806,4 +807,59 @@ async fn merge_is_for_owners_and_their_managers(backend: Backend) {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+/// A customer merged into one that is merged in turn, seventy times over: the first id still
+/// leads to the last survivor, and unmerging the last merge brings back the one before it.
+async fn merged_ids_resolve_however_long_the_chain(backend: Backend) {
+    const LINKS: usize = 70;
+    let t = team(backend).await;
+    let app = &t.app;
+    let mut ids = Vec::new();
+    for i in 0..LINKS + 1 {
+        ids.push(
+            app.create(
+                &t.a,
+                json!({"name": format!("链式合并测试{i:03}号客户", i = i), "phones": [format!("1380000{:04}", i)]}),
+            )
+            .await,
+        );
+    }
+    for pair in ids.windows(2) {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/customers/{}/merge", pair[1]),
+                &t.a,
+                json!({"duplicate_id": pair[0]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let last = ids[LINKS];
+    let (s, v) = app
+        .get(&format!("/api/v1/customers/{}", ids[0]), &t.a)
+        .await;
+    assert_eq!(s, StatusCode::OK, "followed {LINKS} merges: {v}");
+    assert_eq!(v["id"], last);
+    // A follow-up written to the first id lands on the last survivor.
+    assert_eq!(
+        follow_up(app, &t.a, ids[0], "写到最早的编号").await,
+        StatusCode::CREATED
+    );
+    let (_, f) = app
+        .get(&format!("/api/v1/customers/{last}/followups"), &t.a)
+        .await;
+    assert_eq!(f["total"], 1, "{f}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/customers/{}/unmerge", ids[LINKS - 1]),
+            &t.a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v) = app
+        .get(&format!("/api/v1/customers/{}", ids[0]), &t.a)
+        .await;
+    assert_eq!(v["id"], ids[LINKS - 1]);
 }

@@ -9,6 +9,8 @@
 //! follow-ups and deals it brought. What was added after the merge stays with the survivor,
 //! including follow-ups written to the old id in the meantime: they are the survivor's now.
 
+use std::collections::HashSet;
+
 use leadguard_domain::access::may_merge;
 use leadguard_domain::audit::{AuditAction, rules};
 use leadguard_domain::customer::{Customer, CustomerFields};
@@ -25,8 +27,35 @@ use crate::error::{Result, ServiceError};
 use crate::pool::customer_lock;
 use crate::views::CustomerView;
 
-/// Longest chain of merges followed (A merged into B merged into C ...).
-const MAX_HOPS: usize = 64;
+/// A walk along merges (A merged into B merged into C …), however long the chain. A merge
+/// always joins two live customers (both ids are followed to where they live first), so merges
+/// cannot form a loop; meeting a customer twice means the data is corrupt, and is an error
+/// rather than an endless walk.
+struct MergeWalk {
+    from: Id,
+    seen: HashSet<Id>,
+}
+
+impl MergeWalk {
+    fn new(from: Id) -> Self {
+        MergeWalk {
+            from,
+            seen: HashSet::from([from]),
+        }
+    }
+
+    /// The next customer of the chain.
+    fn step(&mut self, next: Id) -> Result<Id> {
+        if self.seen.insert(next) {
+            Ok(next)
+        } else {
+            Err(ServiceError::Internal(format!(
+                "customer {}: its merges loop back to customer {next}",
+                self.from
+            )))
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -50,16 +79,12 @@ struct Snapshot {
 
 /// Follows merges from `id` to the customer it now lives in (`id` itself if never merged).
 pub(crate) async fn resolve(exec: &mut Exec<'_>, id: Id) -> Result<Id> {
+    let mut walk = MergeWalk::new(id);
     let mut current = id;
-    for _ in 0..MAX_HOPS {
-        match exec.merged_into(current).await? {
-            Some(next) => current = next,
-            None => return Ok(current),
-        }
+    while let Some(next) = exec.merged_into(current).await? {
+        current = walk.step(next)?;
     }
-    Err(ServiceError::Internal(format!(
-        "customer {id}: merge chain longer than {MAX_HOPS}"
-    )))
+    Ok(current)
 }
 
 fn identity_taken(e: StoreError) -> ServiceError {
@@ -78,17 +103,15 @@ impl Service {
     /// Locks a customer for a change and returns the id it lives under, following merges
     /// (each hop locked in turn, so a merge in progress is waited for).
     pub(crate) async fn lock_customer(&self, tx: &mut WriteTx, id: Id) -> Result<Id> {
+        let mut walk = MergeWalk::new(id);
         let mut current = id;
-        for _ in 0..MAX_HOPS {
+        loop {
             tx.lock_keys(&[customer_lock(current)]).await?;
             match tx.exec().merged_into(current).await? {
-                Some(next) => current = next,
+                Some(next) => current = walk.step(next)?,
                 None => return Ok(current),
             }
         }
-        Err(ServiceError::Internal(format!(
-            "customer {id}: merge chain longer than {MAX_HOPS}"
-        )))
     }
 
     /// Re-derives the match data of `fields` and stores them as customer `id`'s.
