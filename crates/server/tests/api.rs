@@ -461,6 +461,7 @@ async fn owner_cap_is_enforced(backend: Backend) {
         .post(&format!("/api/v1/customers/{pool_id}/claim"), &a, json!({}))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    app.assert_owner_counts_kept().await;
 }
 
 async fn claim_release_transfer_are_audited(backend: Backend) {
@@ -634,6 +635,7 @@ async fn claim_release_transfer_are_audited(backend: Backend) {
             .map(|_| ()),
     };
     assert!(res.is_err(), "audit_log accepted an UPDATE");
+    app.assert_owner_counts_kept().await;
 }
 
 /// 32 concurrent entries of one customer, by 8 reps in 4 formattings each: one owner.

@@ -107,6 +107,7 @@ async fn round_robin_is_fair_under_concurrency_and_across_processes(backend: Bac
         "each rep gets {}: {per_rep:?}",
         LEADS / REPS
     );
+    app.assert_owner_counts_kept().await;
 }
 
 async fn weighted_round_robin_follows_the_weights(backend: Backend) {
@@ -159,6 +160,7 @@ async fn least_loaded_picks_the_lightest_rep(backend: Backend) {
         "{v}"
     );
     assert_eq!(assigned_to(&app, &root, company(1)).await, "busy");
+    app.assert_owner_counts_kept().await;
 }
 
 async fn best_match_picks_the_expert(backend: Backend) {

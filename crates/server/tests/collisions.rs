@@ -356,6 +356,7 @@ async fn manager_may_overrule_first_come_with_a_reason_and_merge(backend: Backen
             .iter()
             .any(|e| e["type"] == "customer.merged" && e["data"]["duplicate_id"] == late)
     );
+    app.assert_owner_counts_kept().await;
 }
 
 async fn cross_team_cases_go_to_admins(backend: Backend) {
@@ -746,6 +747,7 @@ async fn merge_under_concurrent_follow_ups_loses_nothing_and_unmerge_restores(ba
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(v["error"], "not_merged");
+    app.assert_owner_counts_kept().await;
 }
 
 async fn merge_is_for_owners_and_their_managers(backend: Backend) {
@@ -862,4 +864,5 @@ async fn merged_ids_resolve_however_long_the_chain(backend: Backend) {
         .get(&format!("/api/v1/customers/{}", ids[0]), &t.a)
         .await;
     assert_eq!(v["id"], ids[LINKS - 1]);
+    app.assert_owner_counts_kept().await;
 }

@@ -272,6 +272,7 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
     );
     assert_eq!(rows[2][5], "duplicate of row 1 of this file");
     assert_eq!(app.customer_count().await, 3);
+    app.assert_owner_counts_kept().await;
 }
 
 /// A row whose mobile number a stored customer already holds is that customer, even under a
@@ -323,6 +324,7 @@ async fn row_holding_a_stored_identifier_is_that_customer(backend: Backend) {
     // Only the attempt on another rep's customer is news to anyone.
     assert_eq!(app.events_of("duplicate.blocked", mine).await.len(), 0);
     assert_eq!(app.events_of("duplicate.blocked", lisis).await.len(), 1);
+    app.assert_owner_counts_kept().await;
 }
 
 async fn bad_uploads_are_refused_before_anything_is_queued(backend: Backend) {

@@ -251,6 +251,7 @@ async fn quiet_customer_is_warned_once_then_recycled(backend: Backend) {
     assert_eq!(last["rule"], "recycle_no_followup");
     assert_eq!(last["before_owner"], "zhangsan");
     assert_eq!(last["after_owner"], Value::Null);
+    app.assert_owner_counts_kept().await;
 }
 
 async fn no_won_deal_recycles_and_a_won_deal_keeps(backend: Backend) {
@@ -449,6 +450,7 @@ async fn cooldown_before_reclaiming_a_released_or_lost_customer(backend: Backend
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    app.assert_owner_counts_kept().await;
 }
 
 async fn team_policy_overrides_the_global_one(backend: Backend) {
@@ -612,4 +614,5 @@ async fn two_servers_recycle_and_warn_each_customer_once(backend: Backend) {
         .filter(|e| e["action"] == "recycled")
         .count();
     assert_eq!(recycled, N);
+    app.assert_owner_counts_kept().await;
 }

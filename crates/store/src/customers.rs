@@ -680,16 +680,26 @@ impl Exec<'_> {
             .collect())
     }
 
-    /// How many customers the user owns, counted up to `at_most` (their cap): exact below it,
-    /// and no slower for a rep who owns fifty thousand.
+    /// How many customers the user owns, up to `at_most` (their cap): exact below it, and no
+    /// slower for a rep who owns fifty thousand (SQLite reads the count its triggers keep;
+    /// PostgreSQL counts at most `at_most` index entries).
     pub async fn count_owned(&mut self, user_id: Id, at_most: u32) -> Result<u64> {
-        let n = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM customers WHERE owner_id = $1 LIMIT $2) AS owned",
-        )
-        .bind(user_id)
-        .bind(i64::from(at_most))
-        .fetch_one(&mut **c)
-        .await)?;
+        let n = match self {
+            Exec::Sqlite(c) => sqlx::query_scalar::<_, i64>(
+                "SELECT COALESCE((SELECT owned FROM owner_counts WHERE user_id = $1), 0)",
+            )
+            .bind(user_id)
+            .fetch_one(&mut **c)
+            .await?
+            .min(i64::from(at_most)),
+            Exec::Postgres(c) => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM customers WHERE owner_id = $1 LIMIT $2) AS owned",
+            )
+            .bind(user_id)
+            .bind(i64::from(at_most))
+            .fetch_one(&mut **c)
+            .await?,
+        };
         Ok(n.max(0) as u64)
     }
 

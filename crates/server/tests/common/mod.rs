@@ -245,6 +245,31 @@ impl TestApp {
         v
     }
 
+    /// On SQLite, the owner counts its triggers keep equal the customers each user owns.
+    pub async fn assert_owner_counts_kept(&self) {
+        let mut conn = self.store.read().await.expect("conn");
+        let leadguard_store::Exec::Sqlite(c) = conn.exec() else {
+            return;
+        };
+        let kept: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT user_id, owned FROM owner_counts WHERE owned <> 0 ORDER BY user_id",
+        )
+        .fetch_all(&mut *c)
+        .await
+        .expect("owner counts");
+        let actual: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT owner_id, COUNT(*) FROM customers WHERE owner_id IS NOT NULL
+             GROUP BY owner_id ORDER BY owner_id",
+        )
+        .fetch_all(&mut *c)
+        .await
+        .expect("customers per owner");
+        assert_eq!(
+            kept, actual,
+            "owner counts kept by triggers (left) vs counted"
+        );
+    }
+
     pub async fn customer_count(&self) -> i64 {
         let mut conn = self.store.read().await.expect("conn");
         conn.exec().count_customers().await.expect("count")
