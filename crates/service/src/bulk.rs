@@ -235,7 +235,12 @@ impl Service {
                 };
                 let ahead = match &last {
                     Some((_, fresh)) if valid => Some((a.lookup, fresh)),
-                    _ => None,
+                    _ => {
+                        tracing::debug!(
+                            "batch checked ahead is checked again: something else was committed since"
+                        );
+                        None
+                    }
                 };
                 (a.prepared, ahead)
             }

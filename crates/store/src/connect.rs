@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -14,7 +14,7 @@ use crate::Result;
 use crate::error::StoreError;
 #[cfg(doc)]
 use crate::exec::WriteMark;
-use crate::exec::{Conn, ConnInner, ReadTx, TxInner, WriteTx};
+use crate::exec::{Conn, ConnInner, ReadTx, TxInner, WriteTx, WriterCounters};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -118,8 +118,8 @@ enum Pools {
 #[derive(Clone)]
 pub struct Store {
     pools: Pools,
-    /// Write transactions committed through this handle and its clones (see [`WriteMark`]).
-    commits: Arc<AtomicU64>,
+    /// What this handle and its clones' writer did (see [`WriteMark`]).
+    counters: Arc<WriterCounters>,
 }
 
 impl Store {
@@ -132,6 +132,7 @@ impl Store {
 
     /// Connects without migrating.
     pub async fn connect(url: &DatabaseUrl, opts: &StoreOptions) -> Result<Store> {
+        let writer_connections = Arc::new(AtomicU64::new(0));
         let pools = match url {
             DatabaseUrl::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -160,9 +161,19 @@ impl Store {
                 // No ping before handing out a connection: a SQLite connection is a file
                 // handle in this process, it cannot go stale, and each ping is a round trip
                 // through the connection's thread.
+                // Each new writer connection is counted: a write mark (see `WriteMark`) is
+                // only comparable with marks taken on the same connection. The writer is kept
+                // open for the life of the pool rather than recycled after a while.
+                let counter = writer_connections.clone();
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
+                    .max_lifetime(None)
+                    .idle_timeout(None)
+                    .after_connect(move |_, _| {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        Box::pin(async { Ok(()) })
+                    })
                     .acquire_timeout(opts.acquire_timeout)
                     // The writer walks every index a new customer goes into: a larger cache.
                     .connect_with(base.clone().pragma("cache_size", "-262144"))
@@ -192,7 +203,10 @@ impl Store {
         };
         Ok(Store {
             pools,
-            commits: Arc::new(AtomicU64::new(0)),
+            counters: Arc::new(WriterCounters {
+                commits: AtomicU64::new(0),
+                connections: writer_connections,
+            }),
         })
     }
 
@@ -230,7 +244,7 @@ impl Store {
         };
         Ok(WriteTx {
             inner,
-            commits: self.commits.clone(),
+            counters: self.counters.clone(),
         })
     }
 

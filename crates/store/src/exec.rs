@@ -73,6 +73,9 @@ impl ReadTx {
 pub struct WriteMark {
     /// Write transactions this process had committed when the mark was taken.
     commits: u64,
+    /// Which writer connection (by count of connections opened): `data_version` is a
+    /// connection's own, so marks of two connections cannot be compared.
+    connection: u64,
     /// SQLite's `data_version` of the writer connection: it changes when another connection
     /// (another process) commits.
     data_version: i64,
@@ -83,22 +86,32 @@ impl WriteMark {
     /// `between` commits of this process (counting the transaction this mark was taken in)
     /// and none by anyone else.
     pub fn followed_by(&self, later: &WriteMark, between: u64) -> bool {
-        later.data_version == self.data_version && later.commits == self.commits + between
+        later.connection == self.connection
+            && later.data_version == self.data_version
+            && later.commits == self.commits + between
     }
 }
 
 /// A write transaction; dropped without [`WriteTx::commit`] it rolls back.
 pub struct WriteTx {
     pub(crate) inner: TxInner,
-    /// Commits of this store's write transactions so far (SQLite; see [`WriteMark`]).
-    pub(crate) commits: Arc<AtomicU64>,
+    pub(crate) counters: Arc<WriterCounters>,
+}
+
+/// What a store's writer has done so far (SQLite; see [`WriteMark`]).
+pub(crate) struct WriterCounters {
+    /// Write transactions committed.
+    pub(crate) commits: AtomicU64,
+    /// Writer connections opened.
+    pub(crate) connections: Arc<AtomicU64>,
 }
 
 impl WriteTx {
     /// This transaction's [`WriteMark`]; `None` on PostgreSQL, where many writers commit at
     /// once and there is no such mark.
     pub async fn mark(&mut self) -> Result<Option<WriteMark>> {
-        let commits = self.commits.load(Ordering::SeqCst);
+        let commits = self.counters.commits.load(Ordering::SeqCst);
+        let connection = self.counters.connections.load(Ordering::SeqCst);
         let Exec::Sqlite(c) = self.exec() else {
             return Ok(None);
         };
@@ -107,6 +120,7 @@ impl WriteTx {
             .await?;
         Ok(Some(WriteMark {
             commits,
+            connection,
             data_version,
         }))
     }
@@ -123,7 +137,7 @@ impl WriteTx {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
-        self.commits.fetch_add(1, Ordering::SeqCst);
+        self.counters.commits.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
