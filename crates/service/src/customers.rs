@@ -10,7 +10,6 @@ use leadguard_domain::collision::CaseOrigin;
 use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind};
 use leadguard_domain::event::EventType;
 use leadguard_domain::keys::{KeyKind, MatchKey};
-use leadguard_domain::ownership::{check_cap, effective_cap};
 use leadguard_domain::user::{Role, User};
 use leadguard_matching::normalize::{credit_code, email, phone, text};
 use leadguard_matching::profile::PROFILE_VERSION;
@@ -270,14 +269,7 @@ impl Service {
                 matches: duplicates,
             });
         }
-        let policy = self.policy_for_user(&mut tx.exec(), actor).await?;
-        let cap = effective_cap(actor, policy.owner_cap);
-        let owned = tx.exec().count_owned(actor.id, cap).await?;
-        check_cap(owned, cap).map_err(|e| ServiceError::OwnerCapReached {
-            username: actor.username.clone(),
-            cap: e.cap,
-            owned: e.owned,
-        })?;
+        self.ensure_cap_locked(&mut tx, actor).await?;
         let now = self.now();
         let id = match self
             .insert_new(

@@ -68,6 +68,11 @@ impl Service {
     /// cap is the user's own, or their team's pool policy, or the global one.
     async fn ensure_cap(&self, tx: &mut WriteTx, user: &User) -> Result<()> {
         tx.lock_user(user.id).await?;
+        self.ensure_cap_locked(tx, user).await
+    }
+
+    /// [`Service::ensure_cap`] for a caller that has locked the user's row already.
+    pub(crate) async fn ensure_cap_locked(&self, tx: &mut WriteTx, user: &User) -> Result<()> {
         let policy = self.policy_for_user(&mut tx.exec(), user).await?;
         let cap = effective_cap(user, policy.owner_cap);
         let owned = tx.exec().count_owned(user.id, cap).await?;
