@@ -352,10 +352,14 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     b.click("#lang-toggle").await;
     b.wait_text("#nav-mine", "My customers").await;
     b.goto(&format!("{base}/#/new")).await;
-    assert_eq!(b.text("h1").await, "New customer");
+    // Waited for, not read at once: right after navigating, the page may not be drawn yet.
+    assert_eq!(b.wait_text("h1", "New customer").await, "New customer");
     b.screenshot("06-english.png").await;
     b.goto(&format!("{base}/#/mine")).await;
-    assert_eq!(b.text("#nav-mine").await, "My customers");
+    assert_eq!(
+        b.wait_text("#nav-mine", "My customers").await,
+        "My customers"
+    );
     b.click("#lang-toggle").await;
     b.wait_text("#nav-mine", "我的客户").await;
 
