@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 use crate::Result;
+use crate::checkpoint::Checkpointer;
 use crate::error::StoreError;
 #[cfg(doc)]
 use crate::exec::WriteMark;
@@ -120,6 +121,8 @@ pub struct Store {
     pools: Pools,
     /// What this handle and its clones' writer did (see [`WriteMark`]).
     counters: Arc<WriterCounters>,
+    /// SQLite: the log checkpoints, made off the writer (see `checkpoint`).
+    checkpoints: Option<Arc<Checkpointer>>,
 }
 
 impl Store {
@@ -133,6 +136,7 @@ impl Store {
     /// Connects without migrating.
     pub async fn connect(url: &DatabaseUrl, opts: &StoreOptions) -> Result<Store> {
         let writer_connections = Arc::new(AtomicU64::new(0));
+        let mut checkpoints = None;
         let pools = match url {
             DatabaseUrl::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -176,8 +180,14 @@ impl Store {
                     })
                     .acquire_timeout(opts.acquire_timeout)
                     // The writer walks every index a new customer goes into: a larger cache.
-                    .connect_with(base.clone().pragma("cache_size", "-262144"))
+                    // It leaves the checkpoints to the checkpointer.
+                    .connect_with(
+                        base.clone()
+                            .pragma("cache_size", "-262144")
+                            .pragma("wal_autocheckpoint", "0"),
+                    )
                     .await?;
+                checkpoints = Some(Arc::new(Checkpointer::start(base.clone())));
                 let read = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
                     .test_before_acquire(false)
@@ -207,6 +217,7 @@ impl Store {
                 commits: AtomicU64::new(0),
                 connections: writer_connections,
             }),
+            checkpoints,
         })
     }
 
@@ -267,6 +278,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpoints {
+            c.stop().await;
+        }
         match &self.pools {
             Pools::Sqlite { read, write } => {
                 read.close().await;

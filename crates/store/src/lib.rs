@@ -14,6 +14,7 @@
 
 mod assignment;
 mod audit;
+mod checkpoint;
 mod collisions;
 mod connect;
 mod customers;
