@@ -35,10 +35,12 @@ use crate::views::{MatchView, OwnerView};
 /// What happened to one row of a batch.
 #[derive(Debug, Clone)]
 pub enum RowResult {
-    /// Saved, owned by the importing user; `suspected` is the closest look-alike, if any.
+    /// Saved, owned by the user who entered it; `suspected`: its look-alikes, closest first,
+    /// and the collision cases opened for those another rep owns.
     Created {
         id: Id,
-        suspected: Option<MatchView>,
+        suspected: Vec<MatchView>,
+        collision_cases: Vec<Id>,
     },
     /// Not saved: the customer exists (stored before, or earlier in the batch).
     Duplicate { matches: Vec<MatchView> },
@@ -54,12 +56,13 @@ struct Stored {
     profile: Profile,
 }
 
-/// A row saved by this import, as later rows are matched against it in memory.
+/// A row saved by this batch, as later rows are matched against it in memory.
 struct FreshRow {
     id: Id,
     name: String,
     profile: Profile,
     created_at: Timestamp,
+    owner: OwnerView,
 }
 
 /// Rows of one batch saved so far: later rows are matched against them in memory.
@@ -69,11 +72,12 @@ struct Fresh {
     by_key: HashMap<MatchKey, Vec<usize>>,
     /// Unique identifiers taken by fresh rows, and by which of them.
     identities: HashMap<MatchKey, usize>,
-    ids: HashSet<Id>,
+    /// The owner of each fresh row, by customer id.
+    owners: HashMap<Id, Id>,
 }
 
 impl Fresh {
-    fn add(&mut self, id: Id, name: String, profile: Profile, created_at: Timestamp) {
+    fn add(&mut self, id: Id, owner: &User, name: String, profile: Profile, created_at: Timestamp) {
         let i = self.rows.len();
         for k in profile.index_keys() {
             self.by_key.entry(k).or_default().push(i);
@@ -81,23 +85,28 @@ impl Fresh {
         for k in profile.unique_keys() {
             self.identities.insert(k, i);
         }
-        self.ids.insert(id);
+        self.owners.insert(id, owner.id);
         self.rows.push(FreshRow {
             id,
             name,
             profile,
             created_at,
+            owner: OwnerView::from(owner),
         });
     }
 
+    fn contains(&self, id: Id) -> bool {
+        self.owners.contains_key(&id)
+    }
+
     /// How `profile` compares with fresh row `i`, seen as a match.
-    fn view(&self, service: &Service, profile: &Profile, i: usize, me: &OwnerView) -> MatchView {
+    fn view(&self, service: &Service, profile: &Profile, i: usize) -> MatchView {
         let row = &self.rows[i];
         let cmp = service.matcher.compare(profile, &row.profile);
         MatchView {
             customer_id: row.id,
             name: row.name.clone(),
-            owner: Some(me.clone()),
+            owner: Some(row.owner.clone()),
             owned_since: Some(row.created_at),
             in_pool: false,
             created_at: row.created_at,
@@ -108,8 +117,21 @@ impl Fresh {
     }
 }
 
-/// Rows normalized, each with its profile or the errors of its fields.
-type Prepared = Vec<std::result::Result<(CustomerFields, Profile), Vec<FieldError>>>;
+/// A row normalized, with its profile, or the errors of its fields.
+type PreparedRow = std::result::Result<(CustomerFields, Profile), Vec<FieldError>>;
+
+/// Rows normalized.
+type Prepared = Vec<PreparedRow>;
+
+/// Whether entering a customer its entrant already owns sends them a `duplicate.blocked`
+/// event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OwnDuplicates {
+    /// A file of one's own customers, imported twice, must not flood one's feed.
+    Quiet,
+    /// One entry in the UI: the refusal is recorded whoever owns the customer.
+    Reported,
+}
 
 /// The stored customers a batch's rows may match: candidates per key, the holders of the
 /// rows' unique identifiers, and the profiles of all of them.
@@ -179,7 +201,9 @@ impl Service {
     ) -> Result<BatchAhead> {
         let prepared = self.prepare_rows(rows);
         let mut snapshot = self.store.snapshot().await?;
-        let lookup = self.lookup(&mut snapshot.exec(), &prepared).await?;
+        let lookup = self
+            .lookup(&mut snapshot.exec(), prepared.iter().flatten())
+            .await?;
         Ok(BatchAhead {
             prepared,
             lookup,
@@ -245,8 +269,29 @@ impl Service {
                 (a.prepared, ahead)
             }
         };
-        let (results, fresh) = self.enter_prepared(tx, owner, prepared, ahead).await?;
+        let rows = prepared.into_iter().map(|r| (owner, r)).collect();
+        let (results, fresh) = self
+            .enter_prepared(tx, rows, ahead, OwnDuplicates::Quiet)
+            .await?;
         Ok((results, EnteredBatch { mark, fresh }))
+    }
+
+    /// Enters prepared customers, each for the user it comes with, in `tx`, each checked
+    /// against the database and the entries before it: the single entries grouped into one
+    /// transaction (see `entries`). Every refused duplicate is reported to its owner.
+    pub(crate) async fn enter_entries(
+        &self,
+        tx: &mut WriteTx,
+        entries: Vec<(&User, CustomerFields, Profile)>,
+    ) -> Result<Vec<RowResult>> {
+        let rows = entries
+            .into_iter()
+            .map(|(user, fields, profile)| (user, Ok((fields, profile))))
+            .collect();
+        let (results, _) = self
+            .enter_prepared(tx, rows, None, OwnDuplicates::Reported)
+            .await?;
+        Ok(results)
     }
 
     /// Every row normalized, or the errors of its fields.
@@ -261,10 +306,14 @@ impl Service {
     }
 
     /// Every stored customer any of the rows may match, fetched at once.
-    async fn lookup(&self, exec: &mut Exec<'_>, prepared: &Prepared) -> Result<Lookup> {
+    async fn lookup<'r>(
+        &self,
+        exec: &mut Exec<'_>,
+        rows: impl Iterator<Item = &'r (CustomerFields, Profile)>,
+    ) -> Result<Lookup> {
         let mut query_keys = BTreeSet::new();
         let mut unique_keys = BTreeSet::new();
-        for (_, p) in prepared.iter().flatten() {
+        for (_, p) in rows {
             query_keys.extend(p.query_keys());
             unique_keys.extend(p.unique_keys());
         }
@@ -310,26 +359,38 @@ impl Service {
         })
     }
 
-    /// Checks and saves prepared rows in `tx`. `ahead`: their stored matches as found on a
-    /// snapshot before `tx` began, and the rows saved since (which that snapshot may not
-    /// show); used only if the caller made sure nothing else was committed meanwhile,
-    /// otherwise the matches are looked up here. Returns the rows it saved, in memory.
+    /// Checks and saves prepared rows in `tx`, each owned by the user it comes with. `ahead`:
+    /// their stored matches as found on a snapshot before `tx` began, and the rows saved since
+    /// (which that snapshot may not show); used only if the caller made sure nothing else was
+    /// committed meanwhile, otherwise the matches are looked up here. Returns the rows it
+    /// saved, in memory.
     async fn enter_prepared(
         &self,
         tx: &mut WriteTx,
-        owner: &User,
-        prepared: Prepared,
+        rows: Vec<(&User, PreparedRow)>,
         ahead: Option<(Lookup, &Fresh)>,
+        own_duplicates: OwnDuplicates,
     ) -> Result<(Vec<RowResult>, Fresh)> {
         tx.lock_all_keys().await?;
-        tx.lock_user(owner.id).await?;
-        let policy = self.policy_for_user(&mut tx.exec(), owner).await?;
-        let cap = effective_cap(owner, policy.owner_cap);
-        let mut owned = tx.exec().count_owned(owner.id, cap).await?;
+        let mut entrants: Vec<&User> = rows.iter().map(|(u, _)| *u).collect();
+        entrants.sort_by_key(|u| u.id);
+        entrants.dedup_by_key(|u| u.id);
+        // Per entrant: their cap and how many customers they own, counted as rows are saved.
+        let mut owned: HashMap<Id, (u32, u64)> = HashMap::with_capacity(entrants.len());
+        for user in entrants {
+            tx.lock_user(user.id).await?;
+            let policy = self.policy_for_user(&mut tx.exec(), user).await?;
+            let cap = effective_cap(user, policy.owner_cap);
+            let count = tx.exec().count_owned(user.id, cap).await?;
+            owned.insert(user.id, (cap, count));
+        }
         let no_earlier = Fresh::default();
         let (lookup, earlier) = match ahead {
             Some((lookup, earlier)) => (lookup, earlier),
-            None => (self.lookup(&mut tx.exec(), &prepared).await?, &no_earlier),
+            None => {
+                let profiles = rows.iter().filter_map(|(_, r)| r.as_ref().ok());
+                (self.lookup(&mut tx.exec(), profiles).await?, &no_earlier)
+            }
         };
         let Lookup {
             by_key,
@@ -338,11 +399,10 @@ impl Service {
         } = lookup;
 
         let now = self.now();
-        let me = OwnerView::from(owner);
         let mut fresh = Fresh::default();
-        let mut saved: Vec<(Id, CustomerFields, Profile)> = Vec::new();
-        let mut out = Vec::with_capacity(prepared.len());
-        for row in prepared {
+        let mut saved: Vec<(Id, &User, CustomerFields, Profile)> = Vec::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for (entrant, row) in rows {
             let (fields, profile) = match row {
                 Ok(p) => p,
                 Err(errs) => {
@@ -350,8 +410,7 @@ impl Service {
                     continue;
                 }
             };
-            let mut matches =
-                self.batch_matches(&profile, &by_key, &stored, [earlier, &fresh], &me);
+            let mut matches = self.batch_matches(&profile, &by_key, &stored, [earlier, &fresh]);
             // An identifier the matcher did not weigh as decisive still belongs to one
             // customer only: the row is that customer.
             if !matches.iter().any(|m| m.verdict == Verdict::Duplicate) {
@@ -365,7 +424,7 @@ impl Service {
                             unique
                                 .iter()
                                 .find_map(|k| f.identities.get(k))
-                                .map(|&i| f.view(self, &profile, i, &me))
+                                .map(|&i| f.view(self, &profile, i))
                         })
                     });
                 if let Some(mut m) = holder {
@@ -378,15 +437,14 @@ impl Service {
                 .into_iter()
                 .partition(|m| m.verdict == Verdict::Duplicate);
             if let Some(m) = duplicates.first() {
-                let holder = stored
-                    .get(&m.customer_id)
-                    .and_then(|s| s.candidate.owner.as_ref())
-                    .map(|o| o.id);
-                let own = holder == Some(owner.id)
-                    || fresh.ids.contains(&m.customer_id)
-                    || earlier.ids.contains(&m.customer_id);
-                if !own {
-                    self.emit_blocked(&mut tx.exec(), owner, &fields, m, holder)
+                let holder = match stored.get(&m.customer_id) {
+                    Some(s) => s.candidate.owner.as_ref().map(|o| o.id),
+                    None => [earlier, &fresh]
+                        .into_iter()
+                        .find_map(|f| f.owners.get(&m.customer_id).copied()),
+                };
+                if own_duplicates == OwnDuplicates::Reported || holder != Some(entrant.id) {
+                    self.emit_blocked(&mut tx.exec(), entrant, &fields, m, holder)
                         .await?;
                 }
                 out.push(RowResult::Duplicate {
@@ -394,8 +452,9 @@ impl Service {
                 });
                 continue;
             }
-            if owned >= u64::from(cap) {
-                out.push(RowResult::CapReached { cap });
+            let (cap, count) = owned.entry(entrant.id).or_insert((0, 0));
+            if *count >= u64::from(*cap) {
+                out.push(RowResult::CapReached { cap: *cap });
                 continue;
             }
             let profile_json = serde_json::to_string(&profile)
@@ -411,40 +470,42 @@ impl Service {
                         keys: &[],
                         identities: &[],
                     },
-                    created_by: owner.id,
-                    owner_id: Some(owner.id),
+                    created_by: entrant.id,
+                    owner_id: Some(entrant.id),
                     now,
                 })
                 .await?;
-            self.open_cases_for_matches(
-                &mut tx.exec(),
-                CaseOrigin::SuspectedEntry,
-                owner,
-                Subject {
-                    customer_id: id,
-                    entered_at: now,
-                    owner_id: owner.id,
-                },
-                &suspected,
-            )
-            .await?;
-            owned += 1;
-            fresh.add(id, fields.name.clone(), profile.clone(), now);
-            saved.push((id, fields, profile));
+            let collision_cases = self
+                .open_cases_for_matches(
+                    &mut tx.exec(),
+                    CaseOrigin::SuspectedEntry,
+                    entrant,
+                    Subject {
+                        customer_id: id,
+                        entered_at: now,
+                        owner_id: entrant.id,
+                    },
+                    &suspected,
+                )
+                .await?;
+            *count += 1;
+            fresh.add(id, entrant, fields.name.clone(), profile.clone(), now);
+            saved.push((id, entrant, fields, profile));
             out.push(RowResult::Created {
                 id,
-                suspected: suspected.into_iter().next(),
+                suspected,
+                collision_cases,
             });
         }
 
         let keys: Vec<(Vec<MatchKey>, Vec<MatchKey>)> = saved
             .iter()
-            .map(|(_, _, p)| (p.index_keys(), p.unique_keys()))
+            .map(|(_, _, _, p)| (p.index_keys(), p.unique_keys()))
             .collect();
         let parts: Vec<CustomerParts> = saved
             .iter()
             .zip(&keys)
-            .map(|((id, f, _), (keys, identities))| CustomerParts {
+            .map(|((id, _, f, _), (keys, identities))| CustomerParts {
                 id: *id,
                 contacts: &f.contacts,
                 keys,
@@ -463,13 +524,13 @@ impl Service {
         }
         let audit: Vec<NewAuditEntry> = saved
             .iter()
-            .map(|(id, _, _)| NewAuditEntry {
+            .map(|(id, entrant, _, _)| NewAuditEntry {
                 at: now,
                 customer_id: *id,
                 action: AuditAction::Created,
-                actor_id: owner.id,
+                actor_id: entrant.id,
                 before_owner_id: None,
-                after_owner_id: Some(owner.id),
+                after_owner_id: Some(entrant.id),
                 rule: rules::FIRST_COME,
                 reason: None,
             })
@@ -478,7 +539,7 @@ impl Service {
         Ok((out, fresh))
     }
 
-    /// A row's matches among the stored candidates and the rows saved by this import but not
+    /// A row's matches among the stored candidates and the rows saved by this batch but not
     /// in `stored` (this batch's, and the batch before it when `stored` was looked up ahead),
     /// as [`Service::find_matches`] orders them.
     fn batch_matches(
@@ -487,7 +548,6 @@ impl Service {
         by_key: &HashMap<MatchKey, Vec<Id>>,
         stored: &HashMap<Id, Stored>,
         fresh: [&Fresh; 2],
-        me: &OwnerView,
     ) -> Vec<MatchView> {
         let keys = profile.query_keys();
         let mut seen = HashSet::new();
@@ -495,7 +555,7 @@ impl Service {
         for k in &keys {
             for id in by_key.get(k).into_iter().flatten() {
                 // A snapshot taken after the batch before was saved shows its rows too.
-                if !seen.insert(*id) || fresh.iter().any(|f| f.ids.contains(id)) {
+                if !seen.insert(*id) || fresh.iter().any(|f| f.contains(*id)) {
                     continue;
                 }
                 let Some(s) = stored.get(id) else { continue };
@@ -509,7 +569,7 @@ impl Service {
                     if !seen.insert(f.rows[i].id) {
                         continue;
                     }
-                    let view = f.view(self, profile, i, me);
+                    let view = f.view(self, profile, i);
                     if view.verdict != Verdict::Distinct {
                         matches.push(view);
                     }

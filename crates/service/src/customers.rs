@@ -15,13 +15,14 @@ use leadguard_matching::normalize::{credit_code, email, phone, text};
 use leadguard_matching::profile::PROFILE_VERSION;
 use leadguard_matching::{Profile, Verdict};
 use leadguard_store::{
-    Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, MatchData, NewAuditEntry,
+    Backend, Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, MatchData, NewAuditEntry,
     NewCustomer, StoreError, WriteTx,
 };
 use serde::Deserialize;
 
 use crate::Service;
 use crate::collisions::Subject;
+use crate::entries::Entered;
 use crate::error::{Result, ServiceError};
 use crate::merges::resolve;
 use crate::views::{CheckOutcome, CheckVerdict, Created, CustomerView, MatchView, OwnerView, Page};
@@ -254,17 +255,39 @@ impl Service {
     /// saves it, owned by the actor (first come, first served), recorded in the audit log.
     pub async fn create_customer(&self, actor: &User, fields: CustomerFields) -> Result<Created> {
         let (fields, profile) = self.prepare(fields)?;
+        let entered = match self.store.backend() {
+            // One writer: entries waiting for it are saved together (see `entries`).
+            Backend::Sqlite => self.enter_grouped(actor, fields, profile).await?,
+            // Concurrent writers: an entry locks its own keys only, so entries of different
+            // companies do not wait for each other.
+            Backend::Postgres => self.enter_one(actor, &fields, &profile).await?,
+        };
+        let customer = self.get_customer(actor, entered.id).await?;
+        Ok(Created {
+            customer,
+            suspected: entered.suspected,
+            collision_cases: entered.collision_cases,
+        })
+    }
+
+    /// Enters one prepared customer in a transaction of its own.
+    pub(crate) async fn enter_one(
+        &self,
+        actor: &User,
+        fields: &CustomerFields,
+        profile: &Profile,
+    ) -> Result<Entered> {
         let mut tx = self.store.begin().await?;
         tx.lock_keys(&profile.lock_keys()).await?;
         tx.lock_user(actor.id).await?;
-        let matches = self.find_matches(&mut tx.exec(), &profile, None).await?;
+        let matches = self.find_matches(&mut tx.exec(), profile, None).await?;
         let (duplicates, suspected): (Vec<_>, Vec<_>) = matches
             .into_iter()
             .partition(|m| m.verdict == Verdict::Duplicate);
         if !duplicates.is_empty() {
             drop(tx);
             tracing::info!(actor = %actor.username, matched = duplicates[0].customer_id, "duplicate blocked");
-            self.record_blocked(actor, &fields, &duplicates[0]).await;
+            self.record_blocked(actor, fields, &duplicates[0]).await;
             return Err(ServiceError::Duplicate {
                 matches: duplicates,
             });
@@ -275,8 +298,8 @@ impl Service {
             .insert_new(
                 &mut tx,
                 actor,
-                &fields,
-                &profile,
+                fields,
+                profile,
                 Some(actor.id),
                 rules::FIRST_COME,
             )
@@ -285,11 +308,11 @@ impl Service {
             Ok(id) => id,
             Err(holder) => {
                 drop(tx);
-                let err = self.duplicate_of(&profile, holder).await;
+                let err = self.duplicate_of(profile, holder).await;
                 if let ServiceError::Duplicate { matches } = &err
                     && let Some(m) = matches.first()
                 {
-                    self.record_blocked(actor, &fields, m).await;
+                    self.record_blocked(actor, fields, m).await;
                 }
                 return Err(err);
             }
@@ -311,9 +334,8 @@ impl Service {
         tx.commit().await?;
         self.grew();
         tracing::info!(actor = %actor.username, customer_id = id, "customer created");
-        let customer = self.get_customer(actor, id).await?;
-        Ok(Created {
-            customer,
+        Ok(Entered {
+            id,
             suspected,
             collision_cases,
         })

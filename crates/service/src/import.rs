@@ -334,8 +334,8 @@ impl<'a> Importer<'a> {
                 let row = start + i + 1;
                 let cells = &self.file.rows[start + i];
                 match r {
-                    RowResult::Created { id, suspected } => {
-                        created_outcome(row, id, suspected.as_ref(), &self.owner.username)
+                    RowResult::Created { id, suspected, .. } => {
+                        created_outcome(row, id, suspected.first(), &self.owner.username)
                     }
                     RowResult::Duplicate { matches } => duplicate_outcome(row, &matches),
                     RowResult::Invalid(fields) => {

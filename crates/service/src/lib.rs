@@ -8,6 +8,7 @@ mod collisions;
 mod customers;
 mod deals;
 pub mod demo;
+mod entries;
 mod error;
 mod events;
 mod followups;
@@ -102,6 +103,8 @@ pub struct Service {
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Timestamp>>>>,
     /// Woken when this process queues an import job, so that its worker starts at once.
     import_queued: Arc<tokio::sync::Notify>,
+    /// Entries waiting for SQLite's writer, saved a group at a time.
+    entries: entries::EntryQueue,
 }
 
 impl Service {
@@ -119,6 +122,7 @@ impl Service {
             population: Arc::new(AtomicU64::new(0)),
             login_failures: Arc::default(),
             import_queued: Arc::default(),
+            entries: entries::EntryQueue::default(),
         }
     }
 
