@@ -100,21 +100,21 @@ fn locked_until(failures: &[Timestamp], now: Timestamp) -> Option<Timestamp> {
 }
 
 impl Service {
+    /// Logs in. Failed attempts are counted per username in the database, so the throttle
+    /// holds across every process serving it.
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome> {
         let key = username.trim().to_lowercase();
         let now = self.now();
-        {
-            let failures = self
-                .login_failures
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if let Some(until) = failures.get(&key).and_then(|f| locked_until(f, now)) {
-                return Err(ServiceError::TooManyAttempts {
-                    retry_after_secs: (until - now).num_seconds().max(1),
-                });
-            }
-        }
         let mut conn = self.store.read().await?;
+        let failures = conn
+            .exec()
+            .login_failures_since(&key, now - LOGIN_WINDOW)
+            .await?;
+        if let Some(until) = locked_until(&failures, now) {
+            return Err(ServiceError::TooManyAttempts {
+                retry_after_secs: (until - now).num_seconds().max(1),
+            });
+        }
         let user = conn.exec().user_by_username(username.trim()).await?;
         let hash = match &user {
             Some(u) if u.active => conn.exec().password_hash(u.id).await?,
@@ -125,24 +125,21 @@ impl Service {
         let user = match user {
             Some(u) if ok => u,
             _ => {
-                let mut failures = self
-                    .login_failures
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                let list = failures.entry(key).or_default();
-                list.retain(|t| now - *t < LOGIN_WINDOW);
-                list.push(now);
+                let mut tx = self.store.begin().await?;
+                tx.exec()
+                    .record_login_failure(&key, now, now - LOGIN_WINDOW)
+                    .await?;
+                tx.commit().await?;
                 return Err(ServiceError::InvalidCredentials);
             }
         };
-        self.login_failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
         let token = new_token()?;
         let now = self.now();
         let expires_at = now + self.config.session_ttl;
         let mut tx = self.store.begin().await?;
+        if !failures.is_empty() {
+            tx.exec().clear_login_failures(&key).await?;
+        }
         tx.exec()
             .insert_session(&token_hash(&token), user.id, now, expires_at)
             .await?;

@@ -99,8 +99,6 @@ pub struct Service {
     config: Config,
     /// Customers stored, as last counted (plus those created since): the matcher's prior.
     population: Arc<AtomicU64>,
-    /// Recent failed logins per username (this process), for the login throttle.
-    login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Timestamp>>>>,
     /// Woken when this process queues an import job, so that its worker starts at once.
     import_queued: Arc<tokio::sync::Notify>,
     /// Entries waiting for SQLite's writer, saved a group at a time.
@@ -120,7 +118,6 @@ impl Service {
             clock,
             config,
             population: Arc::new(AtomicU64::new(0)),
-            login_failures: Arc::default(),
             import_queued: Arc::default(),
             entries: entries::EntryQueue::default(),
         }

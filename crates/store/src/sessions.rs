@@ -70,3 +70,52 @@ impl Exec<'_> {
         Ok(n)
     }
 }
+
+/// Failed logins, shared by every process on the database (the login throttle).
+impl Exec<'_> {
+    /// When `username` (as typed, lower-cased by the caller) failed to log in since `since`.
+    pub async fn login_failures_since(
+        &mut self,
+        username: &str,
+        since: Timestamp,
+    ) -> Result<Vec<Timestamp>> {
+        Ok(on_backend!(self, c => sqlx::query_scalar::<_, Timestamp>(
+            "SELECT at FROM login_failures WHERE username = $1 AND at > $2 ORDER BY at",
+        )
+        .bind(username)
+        .bind(since)
+        .fetch_all(&mut **c)
+        .await)?)
+    }
+
+    /// Records a failed login, and forgets every failure from before `forget_before`.
+    pub async fn record_login_failure(
+        &mut self,
+        username: &str,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<()> {
+        on_backend!(self, c => sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(forget_before)
+            .execute(&mut **c)
+            .await
+            .map(|_| ()))?;
+        on_backend!(self, c => sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
+            .bind(username)
+            .bind(at)
+            .execute(&mut **c)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Forgets `username`'s failed logins (it logged in).
+    pub async fn clear_login_failures(&mut self, username: &str) -> Result<()> {
+        on_backend!(self, c => sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&mut **c)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}
