@@ -1,6 +1,7 @@
-//! Entering many customers at once (imports): the same check and the same records as one entry
-//! in the UI, for a whole batch of rows in one transaction. Either the batch commits (every row's
-//! outcome holds) or nothing of it does.
+//! Entering many customers at once: the same check and the same records as one entry in the
+//! UI, for a whole batch of rows in one transaction. Either the batch commits (every row's
+//! outcome holds) or nothing of it does. Imports use it (one owner, a file's rows), and so do
+//! single entries on SQLite, grouped while they wait for the writer (see `entries`).
 //!
 //! What makes it fast is the number of statements, not the matching: the candidates of every row
 //! are fetched in one statement per thousand keys, rows of the same batch are matched against
