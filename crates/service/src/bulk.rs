@@ -377,10 +377,18 @@ impl Service {
         entrants.sort_by_key(|u| u.id);
         entrants.dedup_by_key(|u| u.id);
         // Per entrant: their cap and how many customers they own, counted as rows are saved.
+        // (Entrants of one team share its policy: read once.)
         let mut owned: HashMap<Id, (u32, u64)> = HashMap::with_capacity(entrants.len());
+        let mut policies = HashMap::new();
         for user in entrants {
             tx.lock_user(user.id).await?;
-            let policy = self.policy_for_user(&mut tx.exec(), user).await?;
+            let policy = match policies.get(&user.team) {
+                Some(p) => p,
+                None => {
+                    let p = self.policy_for_user(&mut tx.exec(), user).await?;
+                    policies.entry(user.team.clone()).or_insert(p)
+                }
+            };
             let cap = effective_cap(user, policy.owner_cap);
             let count = tx.exec().count_owned(user.id, cap).await?;
             owned.insert(user.id, (cap, count));

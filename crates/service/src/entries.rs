@@ -129,7 +129,14 @@ impl Service {
     }
 
     async fn enter_group(&self, group: Vec<Waiting>) {
-        match self.save_group(&group).await {
+        let started = std::time::Instant::now();
+        let saved = self.save_group(&group).await;
+        tracing::debug!(
+            entries = group.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "group of entries saved"
+        );
+        match saved {
             Ok(results) => {
                 for (w, r) in group.into_iter().zip(results) {
                     let outcome = match r {
