@@ -64,7 +64,7 @@ async fn run(options: SqliteConnectOptions, mut stopped: watch::Receiver<bool>) 
         }
         let c = match conn.as_mut() {
             Some(c) => c,
-            None => match options.connect().await {
+            None => match connect(&options).await {
                 Ok(c) => conn.insert(c),
                 Err(e) => {
                     tracing::warn!(error = %e, "checkpoint connection failed; retrying");
@@ -80,6 +80,33 @@ async fn run(options: SqliteConnectOptions, mut stopped: watch::Receiver<bool>) 
     if let Some(c) = conn {
         let _ = c.close().await;
     }
+}
+
+/// Growth of the database file, which only checkpoints write to: 64 MiB at a time.
+const CHUNK_BYTES: std::ffi::c_int = 64 << 20;
+
+/// The checkpoint connection. It grows the database file a chunk at a time: every read
+/// connection maps the file into memory (below SQLite's 2 GiB limit) and re-maps it whenever
+/// its size changes, which growing it by each checkpoint's few pages made happen on most reads.
+async fn connect(options: &SqliteConnectOptions) -> sqlx::Result<SqliteConnection> {
+    let mut conn = options.connect().await?;
+    let mut handle = conn.lock_handle().await?;
+    let mut chunk = CHUNK_BYTES;
+    // SAFETY: the handle is an open connection, locked for this call; SQLITE_FCNTL_CHUNK_SIZE
+    // reads one int through the pointer, which outlives the call.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_file_control(
+            handle.as_raw_handle().as_ptr(),
+            c"main".as_ptr(),
+            libsqlite3_sys::SQLITE_FCNTL_CHUNK_SIZE,
+            (&raw mut chunk).cast(),
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        tracing::warn!(code = rc, "could not set the database file's growth chunk");
+    }
+    drop(handle);
+    Ok(conn)
 }
 
 async fn checkpoint(conn: &mut SqliteConnection) -> sqlx::Result<()> {
@@ -102,14 +129,10 @@ mod tests {
 
     use super::*;
 
-    /// A writer that never checkpoints, writing far more than the log's limit: the checkpoints
-    /// keep the log from growing with it, and every row is in the database.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_log_stays_bounded_while_the_writer_never_checkpoints() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("t.db");
+    /// A database with a table `t`, and a writer on it that never checkpoints.
+    async fn writer(path: &std::path::Path) -> (SqliteConnectOptions, SqliteConnection) {
         let options = SqliteConnectOptions::new()
-            .filename(&path)
+            .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10));
@@ -123,6 +146,16 @@ mod tests {
             .execute(&mut writer)
             .await
             .expect("table");
+        (options, writer)
+    }
+
+    /// A writer that never checkpoints, writing far more than the log's limit: the checkpoints
+    /// keep the log from growing with it, and every row is in the database.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_stays_bounded_while_the_writer_never_checkpoints() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let (options, mut writer) = writer(&path).await;
         let checkpoints = Checkpointer::start(options);
         let page = 4096_i64;
         // Past the limit the log grows until the next checkpoint restarts it: well under twice
@@ -154,5 +187,30 @@ mod tests {
             .await
             .expect("count");
         assert_eq!(n, rows);
+    }
+
+    /// Checkpoints grow the database file a chunk at a time, so that read connections, which
+    /// map it into memory, rarely see its size change.
+    #[tokio::test]
+    async fn the_database_file_grows_by_chunks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let (options, mut writer) = writer(&path).await;
+        let checkpoints = Checkpointer::start(options);
+        for i in 0..100 {
+            sqlx::query("INSERT INTO t (id, b) VALUES ($1, randomblob(10000))")
+                .bind(i)
+                .execute(&mut writer)
+                .await
+                .expect("insert");
+        }
+        tokio::time::sleep(INTERVAL * 3).await;
+        checkpoints.stop().await;
+        let size = std::fs::metadata(&path).expect("database file").len();
+        let chunk = u64::try_from(CHUNK_BYTES).expect("a positive chunk");
+        assert!(
+            size > 0 && size.is_multiple_of(chunk),
+            "{size} bytes: not a whole number of chunks"
+        );
     }
 }
