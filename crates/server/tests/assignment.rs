@@ -199,6 +199,11 @@ async fn best_match_picks_the_expert(backend: Backend) {
         why.contains("同行业客户 4") && why.contains("赢单率 100%"),
         "{why}"
     );
+    // A lead that names no industry and no province is still routed (PostgreSQL once refused
+    // the query that weighs them).
+    let (s, v) = lead(&app, &root, json!({"name": "梁志"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v["owner"]["username"].is_string(), "{v}");
 }
 
 async fn priority_picks_the_most_senior_available(backend: Backend) {

@@ -320,9 +320,11 @@ impl Exec<'_> {
             let mut qb = QueryBuilder::new(
                 "SELECT owner_id, SUM(CASE WHEN industry = ",
             );
-            qb.push_bind(industry.unwrap_or("\u{0}"))
+            // A lead without an industry or province binds NULL, which equals nothing.
+            // (Not a sentinel string: PostgreSQL refuses text with a NUL character.)
+            qb.push_bind(industry)
                 .push(" THEN 1 ELSE 0 END), SUM(CASE WHEN province = ")
-                .push_bind(province.unwrap_or("\u{0}"))
+                .push_bind(province)
                 .push(" THEN 1 ELSE 0 END) FROM customers WHERE owner_id IN (");
             let mut sep = qb.separated(", ");
             for u in users {
