@@ -7,7 +7,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
 use leadguard_domain::Timestamp;
-use leadguard_domain::user::User;
+use leadguard_domain::user::{User, validate_username};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -103,6 +103,11 @@ impl Service {
     /// Logs in. Failed attempts are counted per username in the database, so the throttle
     /// holds across every process serving it.
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome> {
+        // No account has a name that is not a valid username: nothing to look up, and nothing
+        // of an arbitrary string is stored as a failure.
+        if validate_username(username.trim()).is_err() {
+            return Err(ServiceError::InvalidCredentials);
+        }
         let key = username.trim().to_lowercase();
         let now = self.now();
         let mut conn = self.store.read().await?;

@@ -1,5 +1,6 @@
-//! Leadguard's use cases. Each runs in one transaction and is the only way its change reaches
-//! the database: create with duplicate check, claim, release, transfer, follow-ups, users.
+//! Leadguard's use cases. Each runs in one transaction (on SQLite, entries made at the same
+//! moment share one, see `entries`) and is the only way its change reaches the database:
+//! create with duplicate check, claim, release, transfer, follow-ups, users.
 
 mod assignment;
 mod auth;

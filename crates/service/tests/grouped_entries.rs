@@ -4,11 +4,14 @@
 //! once, for one of them, and the other is told whose it is; an owner cap holds however many
 //! entries arrive together; look-alikes are reported.
 
+mod common;
+
+use common::rep;
 use leadguard_domain::customer::CustomerFields;
 use leadguard_domain::event::EventType;
-use leadguard_domain::user::{Role, User};
+use leadguard_domain::user::User;
 use leadguard_service::views::Created;
-use leadguard_service::{NewUserRequest, Service, ServiceError};
+use leadguard_service::{Service, ServiceError};
 use leadguard_store::{Store, StoreOptions};
 use leadguard_testkit::{Backend, TestDb};
 use tokio::task::JoinSet;
@@ -19,18 +22,6 @@ fn company(name: &str, phone: &str) -> CustomerFields {
         phones: vec![phone.into()],
         ..CustomerFields::default()
     }
-}
-
-async fn user(service: &Service, name: &str, owner_cap: Option<u32>) -> User {
-    let req = NewUserRequest {
-        username: name.into(),
-        password: "s3cret-pass".into(),
-        role: Role::Rep,
-        display_name: None,
-        team: None,
-        owner_cap,
-    };
-    service.create_user(None, req, false).await.expect("user")
 }
 
 async fn setup(backend: Backend) -> (TestDb, Service) {
@@ -75,8 +66,8 @@ fn companies(n: usize) -> Vec<(String, String)> {
 
 async fn the_first_of_two_reps_entering_a_company_at_once_wins(backend: Backend) {
     let (_db, service) = setup(backend).await;
-    let zhang = user(&service, "zhangsan", None).await;
-    let li = user(&service, "lisi", None).await;
+    let zhang = rep(&service, "zhangsan", None).await;
+    let li = rep(&service, "lisi", None).await;
     let list = companies(40);
     // Each company twice, by both reps, the phone typed differently the second time.
     let mut entries = Vec::new();
@@ -145,8 +136,8 @@ async fn the_first_of_two_reps_entering_a_company_at_once_wins(backend: Backend)
 
 async fn an_owner_cap_holds_for_entries_made_at_once(backend: Backend) {
     let (_db, service) = setup(backend).await;
-    let capped = user(&service, "wangwu", Some(3)).await;
-    let free = user(&service, "zhaoliu", None).await;
+    let capped = rep(&service, "wangwu", Some(3)).await;
+    let free = rep(&service, "zhaoliu", None).await;
     let list = companies(10);
     let entries = list
         .iter()
@@ -176,8 +167,8 @@ async fn an_owner_cap_holds_for_entries_made_at_once(backend: Backend) {
 
 async fn a_look_alike_entered_at_the_same_moment_is_reported(backend: Backend) {
     let (_db, service) = setup(backend).await;
-    let zhang = user(&service, "zhangsan", None).await;
-    let li = user(&service, "lisi", None).await;
+    let zhang = rep(&service, "zhangsan", None).await;
+    let li = rep(&service, "lisi", None).await;
     // Same name core in another city: possibly another company. Both are saved; whichever is
     // saved second names the first.
     let mut beijing = company("北京星河互联科技有限公司", "13801010001");

@@ -2,17 +2,17 @@
 //! database (two services on two connections here) refuse the same username after five
 //! failures in all, not five each.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::TimeZone;
+use common::{PASSWORD, rep};
 use leadguard_domain::clock::ManualClock;
-use leadguard_domain::user::Role;
 use leadguard_matching::WeightedMatcher;
-use leadguard_service::{Config, NewUserRequest, Service, ServiceError};
+use leadguard_service::{Config, Service, ServiceError};
 use leadguard_store::{Store, StoreOptions};
 use leadguard_testkit::{Backend, TestDb};
-
-const PASSWORD: &str = "s3cret-pass";
 
 async fn five_failures_through_two_processes_lock_the_username(backend: Backend) {
     let db = TestDb::create(backend).await;
@@ -36,15 +36,7 @@ async fn five_failures_through_two_processes_lock_the_username(backend: Backend)
     }
     let (a, b) = (&services[0], &services[1]);
     for name in ["zhangsan", "lisi"] {
-        let req = NewUserRequest {
-            username: name.into(),
-            password: PASSWORD.into(),
-            role: Role::Rep,
-            display_name: None,
-            team: None,
-            owner_cap: None,
-        };
-        a.create_user(None, req, false).await.expect("user");
+        rep(a, name, None).await;
     }
 
     // Three wrong guesses through one process, two through the other.
@@ -71,6 +63,12 @@ async fn five_failures_through_two_processes_lock_the_username(backend: Backend)
     b.login("lisi", PASSWORD)
         .await
         .expect("another username is not affected");
+    // A name no account can have (too long, or not a handle) is refused like a wrong
+    // password.
+    for name in ["x".repeat(10_000), "张三 OR 1=1".to_string()] {
+        let err = a.login(&name, "guess").await.expect_err("no such account");
+        assert!(matches!(err, ServiceError::InvalidCredentials), "{err:?}");
+    }
 
     // Once the first failure is 15 minutes old, the right password works again. A login
     // clears the count: three failures, a login, three more do not lock.

@@ -3,11 +3,12 @@
 //! entered meanwhile is still seen, and rows of the batch the snapshot missed are matched in
 //! memory. On PostgreSQL batches are always checked inside their transaction.
 
+mod common;
+
+use common::rep;
 use leadguard_domain::customer::CustomerFields;
-use leadguard_domain::user::{Role, User};
-use leadguard_service::{
-    BatchPipeline, BatchRows, NewUserRequest, RowResult, Service, ServiceError,
-};
+use leadguard_domain::user::User;
+use leadguard_service::{BatchPipeline, BatchRows, RowResult, Service, ServiceError};
 use leadguard_store::{Store, StoreOptions};
 use leadguard_testkit::{Backend, TestDb};
 
@@ -25,20 +26,8 @@ async fn setup(backend: Backend) -> (TestDb, Service, User, User) {
         .await
         .expect("open");
     let service = Service::with_defaults(store);
-    let mut users = Vec::new();
-    for name in ["importer", "lisi"] {
-        let req = NewUserRequest {
-            username: name.into(),
-            password: "s3cret-pass".into(),
-            role: Role::Rep,
-            display_name: None,
-            team: None,
-            owner_cap: None,
-        };
-        users.push(service.create_user(None, req, false).await.expect("user"));
-    }
-    let lisi = users.pop().expect("lisi");
-    let importer = users.pop().expect("importer");
+    let importer = rep(&service, "importer", None).await;
+    let lisi = rep(&service, "lisi", None).await;
     (db, service, importer, lisi)
 }
 

@@ -204,13 +204,19 @@ mod tests {
                 .await
                 .expect("insert");
         }
-        tokio::time::sleep(INTERVAL * 3).await;
-        checkpoints.stop().await;
-        let size = std::fs::metadata(&path).expect("database file").len();
+        // A checkpoint copies the rows into the file within a few intervals (more on a busy
+        // machine); without the chunks the file would then be about 1 MB.
         let chunk = u64::try_from(CHUNK_BYTES).expect("a positive chunk");
-        assert!(
-            size > 0 && size.is_multiple_of(chunk),
-            "{size} bytes: not a whole number of chunks"
-        );
+        let chunked = |path: &std::path::Path| {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            (size > 0 && size.is_multiple_of(chunk), size)
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !chunked(&path).0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(INTERVAL).await;
+        }
+        checkpoints.stop().await;
+        let (whole, size) = chunked(&path);
+        assert!(whole, "{size} bytes: not a whole number of chunks");
     }
 }
