@@ -124,7 +124,20 @@ fn run_batch(profiles: &[Profile], args: &DedupArgs, base: &Model) -> Run {
         train: !args.no_train,
         ..Default::default()
     };
+    let last = std::sync::Mutex::new((None::<Stage>, Instant::now()));
     let outcome = batch::dedup(profiles, base, &opts, &|stage, done, total| {
+        if let Ok(mut l) = last.lock()
+            && l.0 != Some(stage)
+        {
+            if let Some(prev) = l.0 {
+                tracing::debug!(
+                    stage = stage_name(prev),
+                    seconds = l.1.elapsed().as_secs_f64(),
+                    "dedup stage done"
+                );
+            }
+            *l = (Some(stage), Instant::now());
+        }
         bar.set_message(stage_name(stage));
         bar.set_length(total as u64);
         bar.set_position(done as u64);
@@ -248,6 +261,9 @@ fn summary(records: usize, run: &Run) {
     }
 }
 
+/// Rows profiled at a time.
+const PROFILE_CHUNK: usize = 50_000;
+
 fn write_clusters(out: &Path, ids: &[String], clusters: &[u32]) -> Result<()> {
     let mut w =
         csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
@@ -266,7 +282,7 @@ pub fn dedup_file(input: &Path, args: &DedupArgs) -> Result<()> {
         .as_ref()
         .context("--out is required with --input")?;
     let base = load_model(args)?;
-    let table = read_path(input)?;
+    let mut table = read_path(input)?;
     let kind = args.kind.map(|k| match k {
         KindArg::Company => CustomerKind::Company,
         KindArg::Person => CustomerKind::Person,
@@ -284,39 +300,55 @@ pub fn dedup_file(input: &Path, args: &DedupArgs) -> Result<()> {
             },
         )
         .collect();
-    let built: Vec<(Profile, Vec<leadguard_domain::FieldError>)> = table
-        .rows
-        .par_iter()
-        .map(|row| Profile::build_lenient(&mapping.record(row)))
-        .collect();
+    tracing::debug!(rows = table.rows.len(), "file read");
+    let names: Option<Vec<String>> = (args.explain && args.pairs.is_none())
+        .then(|| table.rows.iter().map(|r| mapping.record(r).name).collect());
+    // Profiles a chunk of rows at a time, each chunk's cells freed once profiled: a million
+    // rows of cells are a gigabyte that the profiles need not share the memory with.
+    let total = table.rows.len();
+    let mut rows = std::mem::take(&mut table.rows);
+    rows.reverse();
+    let mut profiles: Vec<Profile> = Vec::with_capacity(total);
     let mut invalid = 0;
-    for (row_index, (_, errors)) in built.iter().enumerate() {
-        for e in errors {
-            invalid += 1;
-            if invalid <= 10 {
-                let column = mapping
-                    .column_of(&table.rows[row_index], &e.field)
-                    .map(|c| {
-                        format!(
-                            "column {} ({})",
-                            c + 1,
-                            table.headers.get(c).map(String::as_str).unwrap_or("")
-                        )
-                    })
-                    .unwrap_or_else(|| e.field.clone());
-                eprintln!(
-                    "{}: row {}, {column}: {} — ignored",
-                    input.display(),
-                    row_index + 2,
-                    e.message
-                );
+    while !rows.is_empty() {
+        let mut chunk = rows.split_off(rows.len().saturating_sub(PROFILE_CHUNK));
+        chunk.reverse();
+        rows.shrink_to_fit();
+        let first_row = profiles.len();
+        let built: Vec<(Profile, Vec<leadguard_domain::FieldError>)> = chunk
+            .par_iter()
+            .map(|row| Profile::build_lenient(&mapping.record(row)))
+            .collect();
+        for (i, (profile, errors)) in built.into_iter().enumerate() {
+            for e in errors {
+                invalid += 1;
+                if invalid <= 10 {
+                    let column = mapping
+                        .column_of(&chunk[i], &e.field)
+                        .map(|c| {
+                            format!(
+                                "column {} ({})",
+                                c + 1,
+                                table.headers.get(c).map(String::as_str).unwrap_or("")
+                            )
+                        })
+                        .unwrap_or_else(|| e.field.clone());
+                    eprintln!(
+                        "{}: row {}, {column}: {} — ignored",
+                        input.display(),
+                        first_row + i + 2,
+                        e.message
+                    );
+                }
             }
+            profiles.push(profile);
         }
     }
     if invalid > 10 {
         eprintln!("… {} more invalid values ignored", invalid - 10);
     }
-    let profiles: Vec<Profile> = built.into_iter().map(|(p, _)| p).collect();
+    drop(rows);
+    tracing::debug!("profiles built");
     if args.rules_only {
         let started = Instant::now();
         let clusters = batch::rules_baseline(&profiles);
@@ -333,9 +365,8 @@ pub fn dedup_file(input: &Path, args: &DedupArgs) -> Result<()> {
     write_clusters(out, &ids, &run.outcome.clusters)?;
     if let Some(pairs) = &args.pairs {
         write_pairs(pairs, &ids, &profiles, &run.outcome, args.explain)?;
-    } else if args.explain {
-        let names: Vec<String> = table.rows.iter().map(|r| mapping.record(r).name).collect();
-        print_groups_explained(&names, &ids, &profiles, &run.outcome, 200)?;
+    } else if let Some(names) = &names {
+        print_groups_explained(names, &ids, &profiles, &run.outcome, 200)?;
     }
     write_model(args, &run.outcome.model)?;
     summary(profiles.len(), &run);

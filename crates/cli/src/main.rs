@@ -17,6 +17,9 @@ use leadguard_service::{Config, NewUserRequest, Service, UserUpdate};
 use leadguard_store::{DatabaseUrl, Store, StoreOptions};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "leadguard",

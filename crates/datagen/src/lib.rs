@@ -8,6 +8,7 @@
 
 pub mod dataset;
 pub mod eval;
+pub mod names_eval;
 pub mod variants;
 pub mod words;
 

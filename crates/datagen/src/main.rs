@@ -4,6 +4,7 @@
 //! leadguard-datagen generate --kind company --entities 20000 --seed 1 --out b2b.csv
 //! leadguard dedup --input b2b.csv --out clusters.csv
 //! leadguard-datagen eval --truth b2b.csv --clusters clusters.csv
+//! leadguard-datagen names-eval --names names.tsv --shortforms shortforms.txt
 //! ```
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use leadguard_datagen::dataset::{self, Config, Kind};
 use leadguard_datagen::eval;
+use leadguard_datagen::names_eval;
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +50,9 @@ enum Cli {
         #[arg(long)]
         clusters: PathBuf,
     },
+    /// How often the live duplicate check finds a stored company from part of its name (brand
+    /// alone, region + brand, brand + industry start, no region, every keystroke).
+    NamesEval(names_eval::Options),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -134,6 +139,7 @@ fn main() -> Result<()> {
                 s.precision, s.recall, s.f1
             );
         }
+        Cli::NamesEval(opts) => names_eval::run(&opts)?,
     }
     Ok(())
 }

@@ -4,15 +4,16 @@
 //! sorted by name and compared within a sliding window, so a key shared by thousands cannot
 //! blow up the run.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
 use crate::cluster;
-use crate::compare::levels;
+use crate::compare::{self, NameFrequency, levels};
 use crate::em::{self, TrainingOptions, TrainingReport};
 use crate::keys::KeyFamily;
-use crate::model::{Model, probability};
+use crate::live::NAME_COUNT_LIMIT;
+use crate::model::{Levels, Model, probability};
 use crate::profile::Profile;
 use leadguard_domain::keys::{KeyKind, MatchKey};
 
@@ -90,28 +91,22 @@ pub struct CandidatePair {
 
 /// (key hash, record, role, family bit) of every key of every record, sorted.
 fn key_entries(profiles: &[Profile]) -> Vec<(u64, u32, u8, u16)> {
-    let per_record: Vec<Vec<(u64, u32, u8, u16)>> = profiles
+    let mut entries: Vec<(u64, u32, u8, u16)> = profiles
         .par_iter()
         .enumerate()
-        .map(|(i, p)| {
-            let mut roles: BTreeMap<u64, (u8, u16)> = BTreeMap::new();
-            for k in p.index_keys() {
-                let e = roles.entry(k.stable_hash() as u64).or_default();
-                e.0 |= INDEX;
-                e.1 = KeyFamily::of(&k).bit();
-            }
-            for k in p.query_keys() {
-                let e = roles.entry(k.stable_hash() as u64).or_default();
-                e.0 |= QUERY;
-                e.1 = KeyFamily::of(&k).bit();
-            }
-            roles
-                .into_iter()
-                .map(|(h, (r, f))| (h, i as u32, r, f))
-                .collect()
+        .flat_map_iter(|(i, p)| {
+            p.keys_with_roles().into_iter().map(move |(k, roles)| {
+                let role =
+                    if roles.index { INDEX } else { 0 } | if roles.query { QUERY } else { 0 };
+                (
+                    k.stable_hash() as u64,
+                    i as u32,
+                    role,
+                    KeyFamily::of(&k).bit(),
+                )
+            })
         })
         .collect();
-    let mut entries: Vec<(u64, u32, u8, u16)> = per_record.into_iter().flatten().collect();
     entries.par_sort_unstable();
     entries
 }
@@ -190,10 +185,47 @@ pub fn candidate_pairs(
     (pairs, windowed)
 }
 
+/// How many records of the file share each brand and each name key: the term frequencies
+/// that weigh a shared name, as the live check counts them among the stored customers.
+struct NameCounts(HashMap<u64, u32>);
+
+impl NameCounts {
+    fn of(profiles: &[Profile]) -> NameCounts {
+        let counts = profiles
+            .par_iter()
+            .fold(HashMap::new, |mut m: HashMap<u64, u32>, p| {
+                for k in p.frequency_keys() {
+                    *m.entry(k.stable_hash() as u64).or_default() += 1;
+                }
+                m
+            })
+            .reduce(HashMap::new, |mut a, b| {
+                for (k, n) in b {
+                    *a.entry(k).or_default() += n;
+                }
+                a
+            });
+        NameCounts(counts)
+    }
+
+    /// Each record's [`NameFrequency`].
+    fn frequencies(&self, profiles: &[Profile]) -> Vec<NameFrequency> {
+        profiles
+            .par_iter()
+            .map(|p| {
+                NameFrequency::of(p, |k| {
+                    self.0
+                        .get(&(k.stable_hash() as u64))
+                        .map(|&n| u64::from(n).min(NAME_COUNT_LIMIT))
+                })
+            })
+            .collect()
+    }
+}
+
 /// The plain rules baseline: records are one customer when they share a normalized phone,
 /// e-mail, credit code or identity number, or the exact stripped name. No model, no fuzziness.
 pub fn rules_baseline(profiles: &[Profile]) -> Vec<u32> {
-    use std::collections::HashMap;
     let mut first: HashMap<MatchKey, u32> = HashMap::new();
     let mut links = Vec::new();
     for (i, p) in profiles.iter().enumerate() {
@@ -231,9 +263,20 @@ pub fn dedup(
     let (candidates, windowed_keys) = candidate_pairs(profiles, opts.max_block_pairs, opts.window);
     progress(Stage::Blocking, profiles.len(), profiles.len());
 
+    // Every candidate pair compared once, for training and for scoring.
+    let candidate_levels: Vec<Levels> = candidates
+        .par_iter()
+        .map(|c| levels(&profiles[c.a as usize], &profiles[c.b as usize]))
+        .collect();
     let (model, training) = if opts.train {
         progress(Stage::Training, 0, 1);
-        let (m, r) = em::train(profiles, &candidates, base, &opts.training);
+        let (m, r) = em::train(
+            profiles,
+            &candidates,
+            &candidate_levels,
+            base,
+            &opts.training,
+        );
         progress(Stage::Training, 1, 1);
         (m, Some(r))
     } else {
@@ -242,15 +285,23 @@ pub fn dedup(
 
     let total = candidates.len();
     let chunk = 100_000;
+    // How common each record's brand and name are in the file, worked out once per record.
+    let frequencies = NameCounts::of(profiles).frequencies(profiles);
+    let weigh =
+        |a: u32, l: &Levels| probability(compare::match_weight(&model, l, frequencies[a as usize]));
+    let score = |a: u32, b: u32| weigh(a, &levels(&profiles[a as usize], &profiles[b as usize]));
     let mut pairs: Vec<ScoredPair> = Vec::new();
-    for (k, part) in candidates.chunks(chunk).enumerate() {
+    for (k, (part, part_levels)) in candidates
+        .chunks(chunk)
+        .zip(candidate_levels.chunks(chunk))
+        .enumerate()
+    {
         let scored: Vec<ScoredPair> = part
             .par_iter()
-            .filter_map(|c| {
+            .zip(part_levels)
+            .filter_map(|(c, l)| {
                 let (a, b) = (c.a, c.b);
-                let p = probability(
-                    model.match_weight(&levels(&profiles[a as usize], &profiles[b as usize])),
-                );
+                let p = weigh(a, l);
                 (p >= opts.threshold).then_some(ScoredPair {
                     a,
                     b,
@@ -264,9 +315,7 @@ pub fn dedup(
 
     progress(Stage::Clustering, 0, 1);
     let edges: Vec<(u32, u32, f64)> = pairs.iter().map(|p| (p.a, p.b, p.probability)).collect();
-    let clusters = cluster::cluster(profiles.len(), &edges, opts.threshold, |a, b| {
-        probability(model.match_weight(&levels(&profiles[a as usize], &profiles[b as usize])))
-    });
+    let clusters = cluster::cluster(profiles.len(), &edges, opts.threshold, score);
     progress(Stage::Clustering, 1, 1);
     Outcome {
         clusters,

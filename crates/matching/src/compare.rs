@@ -8,7 +8,8 @@ use leadguard_domain::mask::{mask_email, mask_phone};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Field, Levels, Model, probability};
-use crate::profile::{Profile, RegionRelation, region_relation};
+use crate::normalize::company_name;
+use crate::profile::{NameProfile, Profile, RegionRelation, region_relation};
 
 /// What the engine concluded about a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -62,6 +63,25 @@ pub struct Comparison {
     pub verdict: Verdict,
     /// Evidence, strongest first.
     pub reasons: Vec<Reason>,
+    /// Suspected only because one name is the start of the other (同建 → 苏州同建工程管理有限公司)
+    /// in no other place: worth showing to the rep who types it, not evidence enough to open
+    /// a case.
+    #[serde(default)]
+    pub partial_name: bool,
+}
+
+/// How common the names of a pair are among the stored records: a brand or a name that many
+/// companies share is weaker evidence than a rare one (a term-frequency adjustment, as Splink
+/// makes). Unknown counts leave the model's averages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameFrequency {
+    /// Stored records whose name begins with the probe's brand (see [`Profile::brand_key`]).
+    pub brand: Option<u64>,
+    /// Stored records among the candidates with the very same brand core. A shared core
+    /// weighs by the larger of the two counts.
+    pub core: Option<u64>,
+    /// Stored records with the same name key.
+    pub key: Option<u64>,
 }
 
 fn edit_distance_at_most_one(a: &str, b: &str) -> bool {
@@ -112,6 +132,22 @@ fn bigram_similarity(a: &str, b: &str) -> f64 {
     2.0 * common as f64 / total as f64
 }
 
+/// Is one name partial (no legal form: a 简称, or a name still being typed) and the other's
+/// tail its continuation: 同建 / 苏州同建 / 同建工程 / 同建工程管理有 → 苏州同建工程管理有限公司?
+pub fn name_prefix(a: &NameProfile, b: &NameProfile) -> bool {
+    let begins = |partial: &NameProfile, other: &NameProfile| {
+        (partial.partial || partial.generic)
+            && partial.tail.chars().count() >= 2
+            && (other.tail.starts_with(&partial.tail)
+                || (!partial.key.is_empty() && other.key.starts_with(&partial.key))
+                // 中国神 → 中国神华能源股份有限公司; a place alone (北京) begins no name.
+                || (partial.region.is_none()
+                    && other.folded.starts_with(&partial.tail)
+                    && !company_name::is_place(&partial.tail)))
+    };
+    begins(a, b) || begins(b, a)
+}
+
 fn company_name_level(a: &Profile, b: &Profile) -> Option<u8> {
     let (na, nb) = (&a.name, &b.name);
     if na.key.is_empty() || nb.key.is_empty() {
@@ -120,10 +156,13 @@ fn company_name_level(a: &Profile, b: &Profile) -> Option<u8> {
     if na.key == nb.key {
         return Some(0);
     }
-    if !na.core.is_empty() && na.core == nb.core {
+    // A name with no brand of its own (长沙县电影公司) has only a place for a core: sharing it
+    // says nothing.
+    let brands = !na.generic && !nb.generic;
+    if brands && !na.core.is_empty() && na.core == nb.core {
         return Some(1);
     }
-    if !na.pinyin.is_empty() && na.pinyin == nb.pinyin {
+    if brands && !na.pinyin.is_empty() && na.pinyin == nb.pinyin {
         return Some(2);
     }
     // An English name whose words start with the Chinese core's pinyin ("Xindi Newtech" ↔ 欣地).
@@ -133,11 +172,12 @@ fn company_name_level(a: &Profile, b: &Profile) -> Option<u8> {
             return Some(2);
         }
     }
-    // A short name (简称) that the full name's core begins with or contains.
-    let contains = |short: &crate::profile::NameProfile, full: &crate::profile::NameProfile| {
-        short.short && short.core.chars().count() >= 2 && full.core.contains(&short.core)
+    // A short or partial name (简称, or the start of a name being typed) that the other name
+    // begins with, or whose brand the other's contains.
+    let contains = |short: &NameProfile, full: &NameProfile| {
+        short.partial && short.core.chars().count() >= 2 && full.core.contains(&short.core)
     };
-    if contains(na, nb) || contains(nb, na) {
+    if name_prefix(na, nb) || contains(na, nb) || contains(nb, na) {
         return Some(3);
     }
     if strsim::jaro_winkler(&na.key, &nb.key) >= 0.9
@@ -426,10 +466,10 @@ fn explain(field: Field, level: u8, a: &Profile, b: &Profile) -> (Option<String>
         ),
         (Field::CompanyName, 3) => (
             None,
-            format!("简称与全称相符 {} / {}", a.name.core, b.name.core),
+            format!("简称与全称相符 {} / {}", a.name.key, b.name.key),
             format!(
-                "a short name of the other: {} / {}",
-                a.name.core, b.name.core
+                "one name is the start or short form of the other: {} / {}",
+                a.name.key, b.name.key
             ),
         ),
         (Field::CompanyName, 4) => s("名称相近", "similar names"),
@@ -463,6 +503,40 @@ fn explain(field: Field, level: u8, a: &Profile, b: &Profile) -> (Option<String>
     }
 }
 
+/// Weight of the company-name level, with u no lower than the share of stored records that
+/// agree the same way on this very value: the same key shared by 30 companies, or a brand
+/// (阳光) that hundreds begin with, proves less than the model's average agreement. The
+/// candidate itself is one of those counted: a value nobody else has keeps the model's u.
+pub fn name_weight(model: &Model, level: u8, freq: NameFrequency) -> f64 {
+    let tf = |level: u8, count: Option<u64>| {
+        let (m, u) = model.level_probabilities(Field::CompanyName, level);
+        let others = count.unwrap_or(0).saturating_sub(1);
+        let share = others as f64 / model.records.max(1) as f64;
+        (m / share.max(u)).log2()
+    };
+    let brand = freq.core.max(freq.brand);
+    match level {
+        0 => tf(0, freq.key),
+        1 | 2 => tf(level, brand),
+        // A name that merely begins another proves less than the very same brand.
+        3 => tf(3, freq.brand).min(tf(1, brand) - 1.0),
+        _ => model.weight(Field::CompanyName, level),
+    }
+}
+
+/// Total match weight of a pair's levels, names weighed by their frequency.
+pub fn match_weight(model: &Model, levels: &Levels, freq: NameFrequency) -> f64 {
+    let name = Field::CompanyName.index();
+    match levels[name] {
+        Some(level) => {
+            let mut others = *levels;
+            others[name] = None;
+            model.match_weight(&others) + name_weight(model, level, freq)
+        }
+        None => model.match_weight(levels),
+    }
+}
+
 /// Compares `a` (the record being entered) with `b` (a stored candidate).
 pub fn compare(
     model: &Model,
@@ -471,8 +545,27 @@ pub fn compare(
     a: &Profile,
     b: &Profile,
 ) -> Comparison {
+    compare_with(
+        model,
+        duplicate_at,
+        suspected_at,
+        a,
+        b,
+        NameFrequency::default(),
+    )
+}
+
+/// [`compare`], with the name weighed by how common it is among the stored records.
+pub fn compare_with(
+    model: &Model,
+    duplicate_at: f64,
+    suspected_at: f64,
+    a: &Profile,
+    b: &Profile,
+    freq: NameFrequency,
+) -> Comparison {
     let l = levels(a, b);
-    let weight = model.match_weight(&l);
+    let weight = match_weight(model, &l, freq);
     let score = probability(weight);
     let mut verdict = if score >= duplicate_at {
         Verdict::Duplicate
@@ -492,11 +585,27 @@ pub fn compare(
     if l[Field::CompanyName.index()] == Some(0) && verdict == Verdict::Distinct {
         verdict = Verdict::Suspected;
     }
+    // A rep typing the start of a name (同建, 苏州同建, 同建工程) is shown the companies it
+    // begins, unless they are elsewhere.
+    let mut partial_name = false;
+    if verdict == Verdict::Distinct
+        && l[Field::Region.index()] != Some(2)
+        && a.kind == CustomerKind::Company
+        && b.kind == CustomerKind::Company
+        && name_prefix(&a.name, &b.name)
+    {
+        verdict = Verdict::Suspected;
+        partial_name = true;
+    }
     let mut reasons: Vec<Reason> = Field::ALL
         .iter()
         .filter_map(|&field| {
             let level = l[field.index()]?;
-            let w = model.weight(field, level);
+            let w = if field == Field::CompanyName {
+                name_weight(model, level, freq)
+            } else {
+                model.weight(field, level)
+            };
             let (value, message, message_en) = explain(field, level, a, b);
             Some(Reason {
                 field: field.as_str().to_string(),
@@ -514,6 +623,7 @@ pub fn compare(
         score: (score * 10_000.0).round() / 10_000.0,
         verdict,
         reasons,
+        partial_name,
     }
 }
 

@@ -129,10 +129,12 @@ fn field_weight(model: &Model, l: &Levels, skip: &[Field]) -> f64 {
         .sum()
 }
 
-/// Estimates the model on `profiles`, whose candidate pairs (from blocking) are `candidates`.
+/// Estimates the model on `profiles`, whose candidate pairs (from blocking) are `candidates`
+/// and compare at `candidate_levels` (one per candidate, in the same order).
 pub fn train(
     profiles: &[Profile],
     candidates: &[CandidatePair],
+    candidate_levels: &[Levels],
     base: &Model,
     opts: &TrainingOptions,
 ) -> (Model, TrainingReport) {
@@ -180,23 +182,20 @@ pub fn train(
         .collect();
     let mut m_weight: Vec<f64> = vec![0.0; Field::COUNT];
     for family in KeyFamily::ALL {
-        let pairs: Vec<CandidatePair> = candidates
+        let pairs: Vec<usize> = candidates
             .iter()
-            .filter(|c| c.families & family.bit() != 0)
-            .copied()
+            .enumerate()
+            .filter(|(_, c)| c.families & family.bit() != 0)
+            .map(|(i, _)| i)
             .collect();
         if pairs.len() < 50 {
             continue;
         }
         let pairs = sample(&pairs, opts.session_pairs, &mut rng);
-        let session_levels: Vec<Levels> = pairs
-            .par_iter()
-            .map(|c| levels(&profiles[c.a as usize], &profiles[c.b as usize]))
-            .collect();
         report.sessions += 1;
-        report.candidate_pairs_used += session_levels.len();
+        report.candidate_pairs_used += pairs.len();
         let skip = built_from(family);
-        let refs: Vec<&Levels> = session_levels.iter().collect();
+        let refs: Vec<&Levels> = pairs.iter().map(|&i| &candidate_levels[i]).collect();
         let mut session = model.clone();
         let mut lambda: f64 = 0.5;
         let mut posteriors = vec![0.0; refs.len()];
@@ -254,17 +253,11 @@ pub fn train(
     }
 
     // λ: expected matches among the candidates ÷ all pairs, at its fixed point.
-    let scale_pairs = sample(candidates, opts.prior_pairs, &mut rng);
+    let scale_pairs = sample(candidate_levels, opts.prior_pairs, &mut rng);
     let scale = candidates.len() as f64 / scale_pairs.len() as f64;
     let weights: Vec<f64> = scale_pairs
         .par_iter()
-        .map(|c| {
-            field_weight(
-                &model,
-                &levels(&profiles[c.a as usize], &profiles[c.b as usize]),
-                &[],
-            )
-        })
+        .map(|l| field_weight(&model, l, &[]))
         .collect();
     let all_pairs = n as f64 * (n as f64 - 1.0) / 2.0;
     let mut lambda = base.prior;

@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use leadguard_domain::customer::{CustomerFields, FieldError};
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{self, Comparison};
+use crate::compare::{self, Comparison, NameFrequency};
 use crate::model::Model;
 use crate::profile::Profile;
 
@@ -51,7 +51,13 @@ pub trait Matcher: Send + Sync + 'static {
     fn profile_lenient(&self, fields: &CustomerFields) -> (Profile, Vec<FieldError>);
 
     /// Compares the record being entered (`probe`) with a stored candidate.
-    fn compare(&self, probe: &Profile, candidate: &Profile) -> Comparison;
+    fn compare(&self, probe: &Profile, candidate: &Profile) -> Comparison {
+        self.compare_with(probe, candidate, NameFrequency::default())
+    }
+
+    /// [`Matcher::compare`], the names weighed by how many stored customers share them.
+    fn compare_with(&self, probe: &Profile, candidate: &Profile, freq: NameFrequency)
+    -> Comparison;
 
     /// Tells the engine how many customers are stored: the prior that a new record is any one
     /// of them depends on it.
@@ -104,14 +110,20 @@ impl Matcher for WeightedMatcher {
         Profile::build_lenient(fields)
     }
 
-    fn compare(&self, probe: &Profile, candidate: &Profile) -> Comparison {
+    fn compare_with(
+        &self,
+        probe: &Profile,
+        candidate: &Profile,
+        freq: NameFrequency,
+    ) -> Comparison {
         let model = self.model();
-        compare::compare(
+        compare::compare_with(
             &model,
             self.thresholds.duplicate,
             self.thresholds.suspected,
             probe,
             candidate,
+            freq,
         )
     }
 

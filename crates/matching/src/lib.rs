@@ -11,11 +11,12 @@ pub mod compare;
 pub mod em;
 pub mod engine;
 pub mod keys;
+pub mod live;
 pub mod model;
 pub mod normalize;
 pub mod profile;
 
-pub use compare::{Comparison, Reason, Verdict};
+pub use compare::{Comparison, NameFrequency, Reason, Verdict};
 pub use engine::{Matcher, Thresholds, WeightedMatcher};
 pub use model::{Field, Model};
 pub use profile::Profile;

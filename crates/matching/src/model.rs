@@ -188,25 +188,28 @@ impl Model {
         self.fields.iter().find(|f| f.field == field)
     }
 
-    /// log2(m/u) of one level.
-    pub fn weight(&self, field: Field, level: u8) -> f64 {
+    /// (m, u) of one level, each at least [`MIN_PROBABILITY`]; (1, 1) for a field the model
+    /// lacks.
+    pub fn level_probabilities(&self, field: Field, level: u8) -> (f64, f64) {
         match self.field(field) {
             Some(f) => {
                 let l = usize::from(level);
-                let m =
-                    f.m.get(l)
+                let get = |v: &[f64]| {
+                    v.get(l)
                         .copied()
                         .unwrap_or(MIN_PROBABILITY)
-                        .max(MIN_PROBABILITY);
-                let u =
-                    f.u.get(l)
-                        .copied()
-                        .unwrap_or(MIN_PROBABILITY)
-                        .max(MIN_PROBABILITY);
-                (m / u).log2()
+                        .max(MIN_PROBABILITY)
+                };
+                (get(&f.m), get(&f.u))
             }
-            None => 0.0,
+            None => (1.0, 1.0),
         }
+    }
+
+    /// log2(m/u) of one level.
+    pub fn weight(&self, field: Field, level: u8) -> f64 {
+        let (m, u) = self.level_probabilities(field, level);
+        (m / u).log2()
     }
 
     pub fn prior_weight(&self) -> f64 {

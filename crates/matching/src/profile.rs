@@ -13,7 +13,7 @@ use crate::normalize::{
 
 /// Bumped whenever the normalizers change what they produce; stored profiles of an older
 /// version are rebuilt from the customer's fields.
-pub const PROFILE_VERSION: u32 = 2;
+pub const PROFILE_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -67,9 +67,18 @@ pub struct NameProfile {
     /// Written in Latin letters (an English company name).
     #[serde(default)]
     pub latin: bool,
-    /// A short name (简称): no legal form and no industry words, e.g. 字节跳动.
+    /// A short or partial name: no legal form (or 集团, 股份 alone) and no branch (字节跳动, 苏州同建,
+    /// 同建工程, 农资集团, 伊利股份), as a rep writes a 简称 or as the live check sees a name being
+    /// typed.
     #[serde(default)]
-    pub short: bool,
+    pub partial: bool,
+    /// A company name with no brand of its own (鱼台县建筑安装公司): only its start can tell it.
+    #[serde(default)]
+    pub generic: bool,
+    /// The name from its brand on (the leading region taken off), folded: what a rep typing
+    /// the start of the name types. People: the folded name.
+    #[serde(default)]
+    pub tail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,8 +305,16 @@ impl NameProfile {
                 } else {
                     text::pinyin(&n.core)
                 };
+                // Groups write 集团 alone as their short name, and their subsidiaries' names
+                // go on after it (四川农资集团塑料化工有限公司); stock short names end in 股份.
+                let form_complete = n
+                    .legal_form
+                    .as_deref()
+                    .is_some_and(|f| !matches!(f, "集团" | "股份"));
                 NameProfile {
-                    short: n.legal_form.is_none() && n.industry.is_none() && n.branch.is_none(),
+                    partial: !form_complete && n.branch.is_none(),
+                    generic: n.generic,
+                    tail: n.tail,
                     folded: n.folded,
                     key: n.key,
                     core: n.core,
@@ -319,7 +336,9 @@ impl NameProfile {
                     region: None,
                     branch: false,
                     latin: !p.chinese,
-                    short: false,
+                    partial: false,
+                    generic: false,
+                    tail: String::new(),
                 }
             }
         }
@@ -398,6 +417,6 @@ mod tests {
         assert_eq!(p.phones.len(), 1);
         assert_eq!(p.street.as_deref(), Some("中关村大街27号"));
         assert_eq!(p.name.pinyin, "xinghehulian");
-        assert!(!p.name.short);
+        assert!(!p.name.partial);
     }
 }

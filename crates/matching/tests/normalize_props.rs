@@ -256,9 +256,9 @@ proptest! {
 
     #[test]
     fn company_name_keys_ignore_region_legal_form_and_script(
-        core in prop::sample::select(vec!["星河互联", "字节跳动", "青禾", "恒通", "博瑞精密", "天府", "乐享", "云帆"]),
-        industry in prop::sample::select(vec!["科技", "贸易", "物流", "文化传媒", "软件", "网络科技", "餐饮管理", "医疗器械"]),
-        city in prop::sample::select(vec!["北京", "上海", "深圳", "杭州", "成都", "沈阳", "广州"]),
+        core in prop::sample::select(vec!["星河互联", "字节跳动", "青禾", "恒通", "博瑞达", "天府", "乐享", "云帆", "同建", "垣燊"]),
+        industry in prop::sample::select(vec!["科技", "贸易", "物流", "文化传媒", "软件", "网络科技", "餐饮管理", "医疗器械", "工程管理", "纺织品", "医疗用品", "管业", "精密工业", "液压机械", "卫生用品"]),
+        city in prop::sample::select(vec!["北京", "上海", "深圳", "杭州", "成都", "沈阳", "广州", "苏州"]),
         form in prop::sample::select(vec!["有限公司", "有限责任公司", "股份有限公司", "集团有限公司"]),
         style in 0u8..7
     ) {
@@ -276,7 +276,8 @@ proptest! {
         let b = company_name::parse_company_name(&typed);
         prop_assert_eq!(&a.key, &b.key, "{} vs {}", canonical, typed);
         prop_assert_eq!(&a.key, &format!("{core}{industry}"));
-        prop_assert_eq!(&a.core, core);
+        prop_assert_eq!(&a.core, core, "{}", canonical);
+        prop_assert_eq!(&a.tail, &format!("{core}{industry}有限公司"));
         if style != 2 {
             prop_assert_eq!(a.region.map(|r| r.code), b.region.map(|r| r.code), "{}", typed);
         }
@@ -284,6 +285,45 @@ proptest! {
         prop_assert_eq!(company_name::parse_company_name(&a.key).key, a.key);
     }
 
+    /// The brand is what is left: brands nobody has listed (random characters) split off
+    /// the real industry words after them, whatever the region and legal form.
+    #[test]
+    fn unknown_brands_are_what_is_left(
+        brand in prop::collection::vec(prop::sample::select(
+            "鑫垣燊淼犇骉焱昇昊晟琨瑜璟珑珏瑄铖锟钰锦嵘峻崧翊翀彧".chars().collect::<Vec<char>>()), 2..=3),
+        industry in prop::sample::select(vec!["工程管理", "纺织品", "医疗用品", "管业", "液压机械", "卫生用品", "彩印", "五金加工", "物业管理", "纸业贸易", "信息技术", "园艺", "汽车修理", "建筑装饰", "食品"]),
+        city in prop::sample::select(vec!["苏州", "泸州", "佛山市三水", "杭州萧山", "东莞市", "张家港保税区"]),
+        form in prop::sample::select(vec!["有限公司", "有限责任公司", "厂", ""]),
+    ) {
+        let brand: String = brand.into_iter().collect();
+        let name = format!("{city}{brand}{industry}{form}");
+        // As folded: 昇 is written 升 in Simplified.
+        let brand = text::fold(&brand);
+        let n = company_name::parse_company_name(&name);
+        prop_assert_eq!(&n.core, &brand, "{}", name);
+        prop_assert_eq!(&n.key, &format!("{brand}{industry}"), "{}", name);
+        prop_assert!(n.region.is_some(), "{}", name);
+        prop_assert_eq!(&n.tail, &format!("{brand}{industry}{form}"), "{}", name);
+    }
+
+    /// Every start of a name a rep may type — from the brand's second character, with or
+    /// without the region — is the start of the stored name's tail.
+    #[test]
+    fn a_name_typed_so_far_is_the_start_of_the_tail(
+        core in prop::sample::select(vec!["同建", "星河互联", "博瑞达", "垣燊", "字节跳动"]),
+        industry in prop::sample::select(vec!["工程管理", "科技", "纺织品", "医疗用品", "液压机械"]),
+        city in prop::sample::select(vec!["苏州", "北京市", "深圳", "杭州萧山"]),
+        with_region in any::<bool>(),
+        cut in 2usize..20,
+    ) {
+        let stored = company_name::parse_company_name(&format!("{city}{core}{industry}有限公司"));
+        let full = if with_region { format!("{city}{core}{industry}有限公司") } else { format!("{core}{industry}有限公司") };
+        let start = if with_region { city.chars().count() } else { 0 };
+        let typed: String = full.chars().take((start + cut).min(full.chars().count())).collect();
+        let t = company_name::parse_company_name(&typed);
+        prop_assert!(stored.tail.starts_with(&t.tail) || stored.key == t.key,
+            "typed {} (tail {}) vs stored tail {}", typed, t.tail, stored.tail);
+    }
     #[test]
     fn english_company_keys_ignore_case_punctuation_and_place(
         core in prop::sample::select(vec!["xindi", "acme", "bytedance", "golden sun", "nova"]),

@@ -279,6 +279,36 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     b.screenshot("02-live-duplicate-prompt.png").await;
     assert_eq!(app.customer_count().await, 2, "nothing was saved");
 
+    // 2b. A rep starts typing the brand alone (the short name reps write): from the second
+    //     character the prompt lists the company that begins so, with its owner, right
+    //     under the name; the rep may open it or go on.
+    // Away and back: the same address would keep the form as it is.
+    b.goto(&format!("{base}/#/mine")).await;
+    b.find("#mine-table").await;
+    b.goto(&format!("{base}/#/new")).await;
+    b.type_into("#f-name", "星").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        b.text("#check-result").await,
+        "",
+        "one character names nobody"
+    );
+    b.type_into("#f-name", "河").await;
+    let prompt = b
+        .wait_text("#check-result", "北京星河互联科技有限公司")
+        .await;
+    assert!(prompt.contains("已有名称以此开头的客户"), "{prompt}");
+    assert!(prompt.contains("zhangsan 显示名"), "{prompt}");
+    assert!(prompt.contains("名称开头相同"), "{prompt}");
+    let open = b.attribute("#check-result a.open-candidate", "href").await;
+    assert!(
+        open.as_str().is_some_and(|h| h.contains("#/customer/")),
+        "{open}"
+    );
+    b.screenshot("02b-short-name-prompt.png").await;
+    b.click("#go-on").await;
+    assert_ne!(b.attribute("#save", "disabled").await, json!(true));
+
     // 3. Claim from the pool, with the rules shown.
     b.goto(&format!("{base}/#/pool")).await;
     assert!(b.text("#pool-rules").await.contains("每日最多领取"));
@@ -354,6 +384,12 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     b.goto(&format!("{base}/#/new")).await;
     // Waited for, not read at once: right after navigating, the page may not be drawn yet.
     assert_eq!(b.wait_text("h1", "New customer").await, "New customer");
+    b.type_into("#f-name", "星河互联").await;
+    let prompt = b
+        .wait_text("#check-result", "Customers whose names begin like this")
+        .await;
+    assert!(prompt.contains("北京星河互联科技有限公司"), "{prompt}");
+    assert!(prompt.contains("name begins alike"), "{prompt}");
     b.screenshot("06-english.png").await;
     b.goto(&format!("{base}/#/mine")).await;
     assert_eq!(

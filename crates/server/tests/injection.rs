@@ -156,7 +156,8 @@ async fn hostile_text_is_stored_verbatim_and_harms_nothing(backend: Backend) {
 
     for (i, h) in HOSTILE.iter().copied().enumerate() {
         let h = h.to_string();
-        let name = format!("{h}{}有限公司", tag(i));
+        // The tag first: names that begin alike are shown as look-alikes while typed.
+        let name = format!("{}{h}有限公司", tag(i));
         let what = |w: &str| format!("{w} with {h:?}");
 
         // Customer text fields, read back verbatim.

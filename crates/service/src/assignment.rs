@@ -851,6 +851,7 @@ impl Service {
         let duplicate_of = self
             .find_matches(&mut exec, &profile, None)
             .await?
+            .matches
             .into_iter()
             .find(|m| m.verdict == Verdict::Duplicate);
         // An owned duplicate would go to its owner; anything else is routed by the rules.
@@ -945,7 +946,10 @@ impl Service {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         tx.lock_keys(&profile.lock_keys()).await?;
-        let matches = self.find_matches(&mut tx.exec(), &profile, None).await?;
+        let matches = self
+            .find_matches(&mut tx.exec(), &profile, None)
+            .await?
+            .matches;
         if let Some(dup) = matches
             .iter()
             .find(|m| m.verdict == Verdict::Duplicate)

@@ -23,15 +23,17 @@ use leadguard_domain::customer::{CustomerFields, FieldError};
 use leadguard_domain::keys::MatchKey;
 use leadguard_domain::ownership::effective_cap;
 use leadguard_domain::user::User;
-use leadguard_matching::{Profile, Verdict};
+use leadguard_matching::{NameFrequency, Profile, Verdict};
 use leadguard_store::{
     Candidate, CustomerParts, Exec, MatchData, NewAuditEntry, NewCustomer, WriteMark, WriteTx,
 };
 
 use crate::Service;
 use crate::collisions::Subject;
+use crate::customers::Found;
 use crate::error::{Result, ServiceError};
 use crate::views::{MatchView, OwnerView};
+use leadguard_matching::live::NAME_COUNT_LIMIT;
 
 /// What happened to one row of a batch.
 #[derive(Debug, Clone)]
@@ -100,10 +102,21 @@ impl Fresh {
         self.owners.contains_key(&id)
     }
 
+    /// Fresh rows indexed under `key`.
+    fn count(&self, key: &MatchKey) -> u64 {
+        self.by_key.get(key).map_or(0, |rows| rows.len() as u64)
+    }
+
     /// How `profile` compares with fresh row `i`, seen as a match.
-    fn view(&self, service: &Service, profile: &Profile, i: usize) -> MatchView {
+    fn view(
+        &self,
+        service: &Service,
+        profile: &Profile,
+        i: usize,
+        freq: NameFrequency,
+    ) -> MatchView {
         let row = &self.rows[i];
-        let cmp = service.matcher.compare(profile, &row.profile);
+        let cmp = service.matcher.compare_with(profile, &row.profile, freq);
         MatchView {
             customer_id: row.id,
             name: row.name.clone(),
@@ -114,6 +127,7 @@ impl Fresh {
             score: cmp.score,
             verdict: cmp.verdict,
             reasons: cmp.reasons,
+            partial_name: cmp.partial_name,
         }
     }
 }
@@ -140,6 +154,8 @@ struct Lookup {
     by_key: HashMap<MatchKey, Vec<Id>>,
     holders: HashMap<MatchKey, Id>,
     stored: HashMap<Id, Stored>,
+    /// Stored customers under each row's brand and name key (see [`NameFrequency`]).
+    name_counts: HashMap<MatchKey, u64>,
 }
 
 /// A batch checked ahead on a read snapshot, while the batch before it was being saved.
@@ -150,23 +166,33 @@ pub struct BatchAhead {
     base: WriteMark,
 }
 
+/// Where a batch checked ahead starts from: the last batch saved before the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PipelineBase {
+    mark: WriteMark,
+    /// The largest customer id when it was saved: names are counted up to it, so that the
+    /// batch being saved meanwhile is counted once, from memory, whether the snapshot shows
+    /// it or not.
+    last_id: Id,
+}
+
 /// The rows of a batch, as they are or checked ahead.
 pub enum BatchRows {
     Fields(Vec<CustomerFields>),
-    Ahead(BatchAhead),
+    Ahead(Box<BatchAhead>),
 }
 
 /// What an import that saves batch N while it looks up batch N+1 carries from one batch to
 /// the next (SQLite, where one writer saves and readers read meanwhile).
 #[derive(Default)]
 pub struct BatchPipeline {
-    /// The mark of the last batch saved, and its rows.
-    last: Option<(WriteMark, Fresh)>,
+    /// The last batch saved (where the next look-ahead starts from), and its rows.
+    last: Option<(PipelineBase, Fresh)>,
 }
 
 /// A batch entered in a transaction not yet committed.
 pub(crate) struct EnteredBatch {
-    mark: Option<WriteMark>,
+    base: Option<PipelineBase>,
     fresh: Fresh,
 }
 
@@ -176,13 +202,13 @@ impl BatchPipeline {
         for _ in 0..batch.fresh.rows.len() {
             service.grew();
         }
-        self.last = batch.mark.map(|m| (m, batch.fresh));
+        self.last = batch.base.map(|b| (b, batch.fresh));
     }
 
-    /// The mark to look the next-but-one batch up against, if the last batch was saved
-    /// through this pipeline (on SQLite).
-    pub fn base(&self) -> Option<WriteMark> {
-        self.last.as_ref().map(|(m, _)| *m)
+    /// Where to look the next-but-one batch up from, if the last batch was saved through
+    /// this pipeline (on SQLite).
+    pub fn base(&self) -> Option<PipelineBase> {
+        self.last.as_ref().map(|(b, _)| *b)
     }
 
     /// Forget the last batch (its rows were entered some other way).
@@ -198,17 +224,21 @@ impl Service {
     pub async fn check_batch_ahead(
         &self,
         rows: Vec<CustomerFields>,
-        base: WriteMark,
+        base: PipelineBase,
     ) -> Result<BatchAhead> {
         let prepared = self.prepare_rows(rows);
         let mut snapshot = self.store.snapshot().await?;
         let lookup = self
-            .lookup(&mut snapshot.exec(), prepared.iter().flatten())
+            .lookup(
+                &mut snapshot.exec(),
+                prepared.iter().flatten(),
+                Some(base.last_id),
+            )
             .await?;
         Ok(BatchAhead {
             prepared,
             lookup,
-            base,
+            base: base.mark,
         })
     }
 
@@ -252,9 +282,10 @@ impl Service {
         let (prepared, ahead) = match rows {
             BatchRows::Fields(fields) => (self.prepare_rows(fields), None),
             BatchRows::Ahead(a) => {
+                let a = *a;
                 let valid = match (&mark, &last) {
                     (Some(now), Some((saved, _))) => {
-                        a.base.followed_by(saved, 1) && saved.followed_by(now, 1)
+                        a.base.followed_by(&saved.mark, 1) && saved.mark.followed_by(now, 1)
                     }
                     _ => false,
                 };
@@ -274,7 +305,14 @@ impl Service {
         let (results, fresh) = self
             .enter_prepared(tx, rows, ahead, OwnDuplicates::Quiet)
             .await?;
-        Ok((results, EnteredBatch { mark, fresh }))
+        let base = match mark {
+            Some(mark) => Some(PipelineBase {
+                mark,
+                last_id: tx.exec().max_customer_id().await?,
+            }),
+            None => None,
+        };
+        Ok((results, EnteredBatch { base, fresh }))
     }
 
     /// Enters prepared customers, each for the user it comes with, in `tx`, each checked
@@ -311,13 +349,17 @@ impl Service {
         &self,
         exec: &mut Exec<'_>,
         rows: impl Iterator<Item = &'r (CustomerFields, Profile)>,
+        counted_up_to: Option<Id>,
     ) -> Result<Lookup> {
         let mut query_keys = BTreeSet::new();
         let mut unique_keys = BTreeSet::new();
+        let mut name_keys = BTreeSet::new();
         for (_, p) in rows {
             query_keys.extend(p.query_keys());
             unique_keys.extend(p.unique_keys());
+            name_keys.extend(p.frequency_keys());
         }
+        let name_keys: Vec<MatchKey> = name_keys.into_iter().collect();
         let query_keys: Vec<MatchKey> = query_keys.into_iter().collect();
         let unique_keys: Vec<MatchKey> = unique_keys.into_iter().collect();
         let by_key = exec
@@ -353,10 +395,14 @@ impl Service {
                 }
             }
         }
+        let name_counts = exec
+            .key_counts_many(&name_keys, NAME_COUNT_LIMIT as i64, counted_up_to)
+            .await?;
         Ok(Lookup {
             by_key,
             holders,
             stored,
+            name_counts,
         })
     }
 
@@ -398,13 +444,17 @@ impl Service {
             Some((lookup, earlier)) => (lookup, earlier),
             None => {
                 let profiles = rows.iter().filter_map(|(_, r)| r.as_ref().ok());
-                (self.lookup(&mut tx.exec(), profiles).await?, &no_earlier)
+                (
+                    self.lookup(&mut tx.exec(), profiles, None).await?,
+                    &no_earlier,
+                )
             }
         };
         let Lookup {
             by_key,
             holders,
             stored,
+            name_counts,
         } = lookup;
 
         let now = self.now();
@@ -419,7 +469,15 @@ impl Service {
                     continue;
                 }
             };
-            let mut matches = self.batch_matches(&profile, &by_key, &stored, [earlier, &fresh]);
+            // Stored when looked up, and saved since by this import: the same counts whatever
+            // the batches and however far ahead they were looked up.
+            let freq = NameFrequency::of(&profile, |k| {
+                let stored = name_counts.get(k).copied().unwrap_or(0);
+                let fresh = earlier.count(k) + fresh.count(k);
+                Some((stored + fresh).min(NAME_COUNT_LIMIT))
+            });
+            let mut matches =
+                self.batch_matches(&profile, &by_key, &stored, [earlier, &fresh], freq);
             // An identifier the matcher did not weigh as decisive still belongs to one
             // customer only: the row is that customer.
             if !matches.iter().any(|m| m.verdict == Verdict::Duplicate) {
@@ -427,13 +485,13 @@ impl Service {
                 let holder = unique
                     .iter()
                     .find_map(|k| holders.get(k).and_then(|id| stored.get(id)))
-                    .map(|s| self.match_view(&profile, &s.candidate, &s.profile))
+                    .map(|s| self.match_view(&profile, &s.candidate, &s.profile, freq))
                     .or_else(|| {
                         [earlier, &fresh].into_iter().find_map(|f| {
                             unique
                                 .iter()
                                 .find_map(|k| f.identities.get(k))
-                                .map(|&i| f.view(self, &profile, i))
+                                .map(|&i| f.view(self, &profile, i, freq))
                         })
                     });
                 if let Some(mut m) = holder {
@@ -557,36 +615,46 @@ impl Service {
         by_key: &HashMap<MatchKey, Vec<Id>>,
         stored: &HashMap<Id, Stored>,
         fresh: [&Fresh; 2],
+        freq: NameFrequency,
     ) -> Vec<MatchView> {
-        let keys = profile.query_keys();
+        // The candidates first (stored, then this batch's rows), so that the brand's count
+        // among them weighs every comparison.
         let mut seen = HashSet::new();
-        let mut matches = Vec::new();
-        for k in &keys {
+        let mut from_store: Vec<&Stored> = Vec::new();
+        let mut from_batch: Vec<(&Fresh, usize)> = Vec::new();
+        for k in &profile.query_keys() {
             for id in by_key.get(k).into_iter().flatten() {
                 // A snapshot taken after the batch before was saved shows its rows too.
                 if !seen.insert(*id) || fresh.iter().any(|f| f.contains(*id)) {
                     continue;
                 }
-                let Some(s) = stored.get(id) else { continue };
-                let view = self.match_view(profile, &s.candidate, &s.profile);
-                if view.verdict != Verdict::Distinct {
-                    matches.push(view);
-                }
+                from_store.extend(stored.get(id));
             }
             for f in fresh {
                 for &i in f.by_key.get(k).into_iter().flatten() {
-                    if !seen.insert(f.rows[i].id) {
-                        continue;
-                    }
-                    let view = f.view(self, profile, i);
-                    if view.verdict != Verdict::Distinct {
-                        matches.push(view);
+                    if seen.insert(f.rows[i].id) {
+                        from_batch.push((f, i));
                     }
                 }
             }
         }
-        matches.sort_by(|a, b| b.verdict.cmp(&a.verdict).then(b.score.total_cmp(&a.score)));
-        matches.truncate(self.config.max_matches);
-        matches
+        let freq = freq.with_cores(
+            profile,
+            from_store
+                .iter()
+                .map(|s| &s.profile)
+                .chain(from_batch.iter().map(|(f, i)| &f.rows[*i].profile)),
+        );
+        let matches = from_store
+            .iter()
+            .map(|s| self.match_view(profile, &s.candidate, &s.profile, freq))
+            .chain(
+                from_batch
+                    .iter()
+                    .map(|(f, i)| f.view(self, profile, *i, freq)),
+            )
+            .filter(|m| m.verdict != Verdict::Distinct)
+            .collect();
+        Found::ranked(matches, self.config.max_matches, true).matches
     }
 }

@@ -13,7 +13,7 @@ use leadguard_domain::customer::CustomerFields;
 use leadguard_domain::event::EventType;
 use leadguard_domain::user::{Role, User};
 use leadguard_domain::{Id, Timestamp};
-use leadguard_matching::{Profile, Reason, Verdict};
+use leadguard_matching::{NameFrequency, Profile, Reason, Verdict};
 use leadguard_store::{CaseInbox, CaseRow, Decision, Exec, NewCase, WriteTx};
 use serde::{Deserialize, Serialize};
 
@@ -288,7 +288,9 @@ impl Service {
             owner_id,
         } = subject;
         let mut opened = Vec::new();
-        for m in matches {
+        // A name that merely begins another (同建 → 同建工程管理…) is shown to the rep, not
+        // put before a manager.
+        for m in matches.iter().filter(|m| !m.partial_name) {
             let Some(o) = &m.owner else { continue };
             let Some(other) = exec.user_by_username(&o.username).await? else {
                 continue;
@@ -419,7 +421,7 @@ impl Service {
     ) -> Result<Option<MatchView>> {
         let candidates = exec.candidates(&[customer_id]).await?;
         for c in candidates {
-            if let Some(m) = self.compare_candidate(profile, c)? {
+            if let Some(m) = self.compare_candidate(profile, c, NameFrequency::default())? {
                 return Ok(Some(m));
             }
         }
@@ -916,11 +918,13 @@ impl Service {
                 let mut tx = self.store.begin().await?;
                 let matches = self
                     .find_matches(&mut tx.exec(), &profile, Some(p.id))
-                    .await?;
-                // Each pair once: from its later customer.
+                    .await?
+                    .matches;
+                // Each pair once: from its later customer. Names that merely begin alike are
+                // no evidence of a collision.
                 let earlier: Vec<MatchView> = matches
                     .into_iter()
-                    .filter(|m| m.customer_id < p.id && m.owner.is_some())
+                    .filter(|m| m.customer_id < p.id && m.owner.is_some() && !m.partial_name)
                     .collect();
                 if earlier.is_empty() {
                     continue;

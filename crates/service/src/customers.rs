@@ -11,9 +11,10 @@ use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind
 use leadguard_domain::event::EventType;
 use leadguard_domain::keys::{KeyKind, MatchKey};
 use leadguard_domain::user::{Role, User};
+use leadguard_matching::live::{NAME_COUNT_LIMIT, best_first};
 use leadguard_matching::normalize::{credit_code, email, phone, text};
 use leadguard_matching::profile::PROFILE_VERSION;
-use leadguard_matching::{Profile, Verdict};
+use leadguard_matching::{NameFrequency, Profile, Verdict};
 use leadguard_store::{
     Backend, Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, MatchData, NewAuditEntry,
     NewCustomer, StoreError, WriteTx,
@@ -170,47 +171,59 @@ impl Service {
         Ok((fields, profile))
     }
 
-    /// Stored customers that `profile` matches (suspected or duplicate), duplicates first.
+    /// Stored customers that `profile` matches (suspected or duplicate), duplicates first,
+    /// at most `max_matches` of them, and how many more there are.
     pub(crate) async fn find_matches(
         &self,
         exec: &mut Exec<'_>,
         profile: &Profile,
         exclude: Option<Id>,
-    ) -> Result<Vec<MatchView>> {
-        let ids = exec
-            .candidate_ids(
-                &profile.query_keys(),
-                exclude,
-                self.config.candidates_per_key,
-            )
-            .await?;
-        let candidates = exec.candidates(&ids).await?;
-        let mut matches = Vec::new();
-        for c in candidates {
-            if let Some(m) = self.compare_candidate(profile, c)?
-                && m.verdict != Verdict::Distinct
-            {
-                matches.push(m);
-            }
+    ) -> Result<Found> {
+        let per_key = self.config.candidates_per_key;
+        let query_keys = profile.query_keys();
+        let found = exec.candidates_under(&query_keys, exclude, per_key).await?;
+        let freq = self.name_frequency(exec, profile).await?;
+        let candidates: Vec<(Candidate, Profile)> = exec
+            .candidates(&found.ids)
+            .await?
+            .into_iter()
+            .filter_map(|c| stored_profile(&c).map(|p| (c, p)))
+            .collect();
+        let freq = freq.with_cores(profile, candidates.iter().map(|(_, p)| p));
+        let matches = candidates
+            .iter()
+            .map(|(c, stored)| self.match_view(profile, c, stored, freq))
+            .filter(|m| m.verdict != Verdict::Distinct)
+            .collect();
+        Ok(Found::ranked(
+            matches,
+            self.config.max_matches,
+            !found.capped,
+        ))
+    }
+
+    /// How many stored customers share `profile`'s brand and its name key (see
+    /// [`NameFrequency`]).
+    pub(crate) async fn name_frequency(
+        &self,
+        exec: &mut Exec<'_>,
+        profile: &Profile,
+    ) -> Result<NameFrequency> {
+        let keys = profile.frequency_keys();
+        if keys.is_empty() {
+            return Ok(NameFrequency::default());
         }
-        matches.sort_by(|a, b| b.verdict.cmp(&a.verdict).then(b.score.total_cmp(&a.score)));
-        matches.truncate(self.config.max_matches);
-        Ok(matches)
+        let counts = exec.key_counts(&keys, NAME_COUNT_LIMIT as i64).await?;
+        Ok(frequency_of(profile, &counts))
     }
 
     pub(crate) fn compare_candidate(
         &self,
         profile: &Profile,
         c: Candidate,
+        freq: NameFrequency,
     ) -> Result<Option<MatchView>> {
-        let stored: Profile = match serde_json::from_str(&c.profile) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(customer_id = c.id, error = %e, "stored match profile is unreadable; skipping");
-                return Ok(None);
-            }
-        };
-        Ok(Some(self.match_view(profile, &c, &stored)))
+        Ok(stored_profile(&c).map(|stored| self.match_view(profile, &c, &stored, freq)))
     }
 
     /// How `profile` compares with stored customer `c` (whose profile is `stored`).
@@ -219,8 +232,9 @@ impl Service {
         profile: &Profile,
         c: &Candidate,
         stored: &Profile,
+        freq: NameFrequency,
     ) -> MatchView {
-        let cmp = self.matcher.compare(profile, stored);
+        let cmp = self.matcher.compare_with(profile, stored, freq);
         MatchView {
             customer_id: c.id,
             name: c.name.clone(),
@@ -231,6 +245,7 @@ impl Service {
             score: cmp.score,
             verdict: cmp.verdict,
             reasons: cmp.reasons,
+            partial_name: cmp.partial_name,
         }
     }
 
@@ -242,13 +257,18 @@ impl Service {
     ) -> Result<CheckOutcome> {
         let (_, profile) = self.prepare(fields)?;
         let mut conn = self.store.read().await?;
-        let matches = self.find_matches(&mut conn.exec(), &profile, None).await?;
-        let verdict = match matches.first().map(|m| m.verdict) {
+        let found = self.find_matches(&mut conn.exec(), &profile, None).await?;
+        let verdict = match found.matches.first().map(|m| m.verdict) {
             Some(Verdict::Duplicate) => CheckVerdict::Duplicate,
             Some(Verdict::Suspected) => CheckVerdict::Suspected,
             _ => CheckVerdict::New,
         };
-        Ok(CheckOutcome { verdict, matches })
+        Ok(CheckOutcome {
+            verdict,
+            matches: found.matches,
+            more_matches: found.more,
+            more_matches_exact: found.more_exact,
+        })
     }
 
     /// Enters a customer: checked against every stored customer inside the transaction that
@@ -280,7 +300,10 @@ impl Service {
         let mut tx = self.store.begin().await?;
         tx.lock_keys(&profile.lock_keys()).await?;
         tx.lock_user(actor.id).await?;
-        let matches = self.find_matches(&mut tx.exec(), profile, None).await?;
+        let matches = self
+            .find_matches(&mut tx.exec(), profile, None)
+            .await?
+            .matches;
         let (duplicates, suspected): (Vec<_>, Vec<_>) = matches
             .into_iter()
             .partition(|m| m.verdict == Verdict::Duplicate);
@@ -469,7 +492,7 @@ impl Service {
             let candidates = conn.exec().candidates(&[customer_id]).await?;
             let mut out = Vec::new();
             for c in candidates {
-                if let Some(mut m) = self.compare_candidate(profile, c)? {
+                if let Some(mut m) = self.compare_candidate(profile, c, NameFrequency::default())? {
                     m.verdict = Verdict::Duplicate;
                     out.push(m);
                 }
@@ -671,7 +694,8 @@ impl Service {
         tx.lock_keys(&lock).await?;
         let matches = self
             .find_matches(&mut tx.exec(), &profile, Some(id))
-            .await?;
+            .await?
+            .matches;
         // Only what this change brings about blocks it: a pair that was already a duplicate
         // before (entered under older rules, say) must not freeze the customer.
         let (duplicates, suspected): (Vec<MatchView>, Vec<MatchView>) = matches
@@ -755,6 +779,41 @@ impl Service {
             .into_iter()
             .filter(|m| !previously.contains(&m.customer_id))
             .collect())
+    }
+}
+
+/// A candidate's stored profile; an unreadable one is logged and skipped.
+pub(crate) fn stored_profile(c: &Candidate) -> Option<Profile> {
+    serde_json::from_str(&c.profile)
+        .map_err(|e| {
+            tracing::error!(customer_id = c.id, error = %e, "stored match profile is unreadable; skipping");
+        })
+        .ok()
+}
+
+/// The brand and name-key counts of `profile` among `counts` (counted under its keys).
+pub(crate) fn frequency_of(profile: &Profile, counts: &HashMap<MatchKey, u64>) -> NameFrequency {
+    NameFrequency::of(profile, |k| counts.get(k).copied())
+}
+
+/// Matches of one record, best first, cut to the number a rep can read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Found {
+    pub matches: Vec<MatchView>,
+    /// Matches beyond those listed.
+    pub more: u64,
+    /// Whether every stored customer that might match was compared (no key gave all it may).
+    pub more_exact: bool,
+}
+
+impl Found {
+    pub(crate) fn ranked(mut matches: Vec<MatchView>, max: usize, exact: bool) -> Found {
+        let more = best_first(&mut matches, max, |m| (m.verdict, m.score, m.customer_id)) as u64;
+        Found {
+            matches,
+            more,
+            more_exact: exact,
+        }
     }
 }
 

@@ -222,7 +222,7 @@ impl<'a> Importer<'a> {
         if let Some((r, task)) = self.ahead.take() {
             if r == range {
                 let error = match task.await {
-                    Ok(Ok(ahead)) => return BatchRows::Ahead(ahead),
+                    Ok(Ok(ahead)) => return BatchRows::Ahead(Box::new(ahead)),
                     Ok(Err(e)) => e.to_string(),
                     Err(e) => e.to_string(),
                 };

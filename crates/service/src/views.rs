@@ -137,6 +137,10 @@ pub struct MatchView {
     pub verdict: Verdict,
     /// Which fields matched how, strongest evidence first.
     pub reasons: Vec<Reason>,
+    /// Suspected only because one name is the start or the short form of the other (同建 →
+    /// 苏州同建工程管理有限公司), with nothing placing them apart: shown to the rep who types it,
+    /// but no collision case is opened on it.
+    pub partial_name: bool,
 }
 
 /// Outcome of a duplicate check.
@@ -156,8 +160,13 @@ pub enum CheckVerdict {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckOutcome {
     pub verdict: CheckVerdict,
-    /// Duplicates first, then suspected matches, each by descending score.
+    /// Duplicates first, then suspected matches, each by descending score: at most ten.
     pub matches: Vec<MatchView>,
+    /// Further matches not listed (a brand that many companies share, typed alone).
+    pub more_matches: u64,
+    /// Whether `more_matches` is exact; `false` when a name so common was typed that only the
+    /// first customers under it were compared, and there may be more still.
+    pub more_matches_exact: bool,
 }
 
 /// A created customer, with the suspected duplicates that did not block it.

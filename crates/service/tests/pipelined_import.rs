@@ -52,12 +52,12 @@ async fn ahead(
     rows: Vec<CustomerFields>,
 ) -> BatchRows {
     match pipeline.base() {
-        Some(base) => BatchRows::Ahead(
+        Some(base) => BatchRows::Ahead(Box::new(
             service
                 .check_batch_ahead(rows, base)
                 .await
                 .expect("checked ahead"),
-        ),
+        )),
         None => BatchRows::Fields(rows),
     }
 }

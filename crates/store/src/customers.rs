@@ -65,6 +65,15 @@ pub struct OwnerInfo {
     pub team: Option<String>,
 }
 
+/// Customers found under a record's keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CandidateIds {
+    /// Ascending, each once.
+    pub ids: Vec<Id>,
+    /// Some key held more customers than were taken from it.
+    pub capped: bool,
+}
+
 /// A stored customer that shares a key with a record being checked.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -581,16 +590,26 @@ impl Exec<'_> {
         exclude: Option<Id>,
         per_key: i64,
     ) -> Result<Vec<Id>> {
+        Ok(self.candidates_under(keys, exclude, per_key).await?.ids)
+    }
+
+    /// [`Exec::candidate_ids`], and whether some key had more customers than it gave.
+    pub async fn candidates_under(
+        &mut self,
+        keys: &[MatchKey],
+        exclude: Option<Id>,
+        per_key: i64,
+    ) -> Result<CandidateIds> {
         if keys.is_empty() {
-            return Ok(Vec::new());
+            return Ok(CandidateIds::default());
         }
         let found = on_backend!(self, c => {
-            let mut qb = QueryBuilder::new("SELECT DISTINCT customer_id FROM (");
+            let mut qb = QueryBuilder::new("SELECT k, customer_id FROM (");
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
                     qb.push(" UNION ALL ");
                 }
-                qb.push("SELECT * FROM (SELECT customer_id FROM customer_keys WHERE kind = ")
+                qb.push(format!("SELECT CAST({i} AS BIGINT) AS k, customer_id FROM (SELECT customer_id FROM customer_keys WHERE kind = "))
                     .push_bind(k.kind.as_str().to_string())
                     .push(" AND value = ")
                     .push_bind(k.value.clone())
@@ -601,11 +620,88 @@ impl Exec<'_> {
                     .push(format!(" ORDER BY customer_id LIMIT {per_key}) AS k{i}"));
             }
             qb.push(") AS candidates");
-            qb.build_query_scalar::<i64>().fetch_all(&mut **c).await
+            qb.build_query_as::<(i64, i64)>().fetch_all(&mut **c).await
         })?;
-        let mut ids = found;
+        let mut per = vec![0i64; keys.len()];
+        let mut ids: Vec<Id> = Vec::with_capacity(found.len());
+        for (k, id) in found {
+            if let Some(n) = usize::try_from(k).ok().and_then(|k| per.get_mut(k)) {
+                *n += 1;
+            }
+            ids.push(id);
+        }
         ids.sort_unstable();
-        Ok(ids)
+        ids.dedup();
+        Ok(CandidateIds {
+            ids,
+            capped: per.iter().any(|&n| n >= per_key),
+        })
+    }
+
+    /// How many customers are stored under each of `keys`, each counted up to `at_most`: how
+    /// common a brand or a name is (a brand that thousands share costs no more to count than
+    /// one that a thousand do). One round trip.
+    pub async fn key_counts(
+        &mut self,
+        keys: &[MatchKey],
+        at_most: i64,
+    ) -> Result<HashMap<MatchKey, u64>> {
+        let mut out = HashMap::with_capacity(keys.len());
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let rows = on_backend!(self, c => {
+            let mut qb = QueryBuilder::new("");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" UNION ALL ");
+                }
+                qb.push(format!("SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS n FROM (SELECT 1 FROM customer_keys WHERE kind = "))
+                    .push_bind(k.kind.as_str().to_string())
+                    .push(" AND value = ")
+                    .push_bind(k.value.clone())
+                    // Written into the SQL, not bound: see `candidate_ids`.
+                    .push(format!(" LIMIT {at_most}) AS c{i}"));
+            }
+            qb.build_query_as::<(i64, i64)>().fetch_all(&mut **c).await
+        })?;
+        for (i, n) in rows {
+            if let Some(k) = usize::try_from(i).ok().and_then(|i| keys.get(i)) {
+                out.insert(k.clone(), u64::try_from(n).unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Exec::key_counts`] of many keys (an import batch), a thousand per statement; only
+    /// customers with an id up to `up_to` when given (those stored before a given moment).
+    pub async fn key_counts_many(
+        &mut self,
+        keys: &[MatchKey],
+        at_most: i64,
+        up_to: Option<Id>,
+    ) -> Result<HashMap<MatchKey, u64>> {
+        let bound = up_to.unwrap_or(Id::MAX);
+        let select = format!(
+            "SELECT q.kind, q.value, (SELECT COUNT(*) FROM (
+                SELECT 1 FROM customer_keys k WHERE k.kind = q.kind AND k.value = q.value
+                AND k.customer_id <= {bound} LIMIT {at_most}) AS c) AS n FROM q"
+        );
+        Ok(self
+            .customers_by_key(keys, &select)
+            .await?
+            .into_iter()
+            .map(|(k, n)| (k, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
+    /// The largest customer id stored (0 when there is none).
+    pub async fn max_customer_id(&mut self) -> Result<Id> {
+        Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(MAX(id), 0) FROM customers",
+        )
+        .fetch_one(&mut **c)
+        .await)?)
     }
 
     /// [`Exec::candidate_ids`] for many records at once (an import batch): for every key, the

@@ -36,8 +36,8 @@ pub use audit::{AuditFilter, NewAuditEntry};
 pub use collisions::{CaseInbox, CaseRow, Decision, NewCase};
 pub use connect::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use customers::{
-    Candidate, CustomerParts, CustomerQuery, CustomerScope, CustomerSort, MatchData, NewCustomer,
-    OwnerInfo, StoredProfile,
+    Candidate, CandidateIds, CustomerParts, CustomerQuery, CustomerScope, CustomerSort, MatchData,
+    NewCustomer, OwnerInfo, StoredProfile,
 };
 pub use deals::DealRow;
 pub use error::StoreError;

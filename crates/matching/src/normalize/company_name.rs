@@ -1,17 +1,21 @@
-//! Company names split into their parts: region (北京, 广东省深圳市, （北京）, 上海分公司),
+//! Company names split into their parts: region (北京, 广东省深圳市, （北京）, 上海分公司, 萧山宁围镇),
 //! brand core (字号), industry words and legal form — so that 北京字节跳动科技有限公司,
 //! 字节跳动（北京）科技有限公司 and 字節跳動科技有限公司 share the key 字节跳动科技, and
 //! "Shenyang Xindi Software Co., Ltd." the key "xindi software".
 //!
-//! Industry words are taken from the end of what is left once the legal form is gone,
-//! longest first and repeatedly (网络科技发展 = 网络 + 科技发展), as long as at least two
-//! characters of core remain. The list holds the words of the registered-name industry slot
-//! (行业表述) that are common enough to matter, not every industry: a word it misses stays in
-//! the core, which is harmless as long as every spelling of the name is split alike.
+//! Industry words are whole words (jieba's) taken from the end of what is left once the legal
+//! form is gone, repeatedly (工程 + 管理, 液压 + 机械), as long as at least two characters of
+//! core remain; [`super::industry`] says which words name a trade. The brand is what remains: it
+//! is never looked up in a list, so a brand nobody has seen before splits like a famous one.
+//!
+//! The name as typed without its leading region is kept too ([`CompanyName::tail`]): a rep who
+//! types the start of a name (同建, 苏州同建, 同建工程) is looking for the companies whose tail
+//! begins with it.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use super::industry;
 use super::regions::{self, Region, RegionLevel};
 use super::text;
 
@@ -34,6 +38,12 @@ pub struct CompanyName {
     /// by single spaces: "xindi software". Never empty for a name with a letter or digit: a
     /// name that is nothing but region and legal form keeps its folded whole (北京有限公司).
     pub key: String,
+    /// The name from its brand on, as written (folded; bracketed regions and legal-form notes
+    /// taken out): 同建工程管理有限公司 for 苏州同建工程管理有限公司, "xindi software co ltd".
+    pub tail: String,
+    /// No brand of its own: the name is a place and a trade (鱼台县建筑安装公司, 北京物流有限公司)
+    /// or a trade alone (建筑安装公司).
+    pub generic: bool,
 }
 
 /// Legal forms at the end of a Chinese name (longest match wins; several may stack:
@@ -49,6 +59,7 @@ const LEGAL_FORMS: &[&str] = &[
     "集团公司",
     "总公司",
     "公司",
+    "股份",
     "个体工商户",
     "个体户",
     "个人独资企业",
@@ -90,232 +101,6 @@ const BRANCH_FORMS: &[&str] = &[
 
 /// Notes in brackets after or before the legal form: （自然人独资）, (中外合资), (有限合伙).
 const FORM_NOTE_ENDINGS: &[&str] = &["独资", "合资", "合作", "控股", "合伙", "投资"];
-
-/// Industry words (行业表述).
-const INDUSTRIES: &[&str] = &[
-    // Technology and information.
-    "科技",
-    "科技发展",
-    "网络科技",
-    "信息科技",
-    "信息技术",
-    "智能科技",
-    "电子科技",
-    "生物科技",
-    "教育科技",
-    "农业科技",
-    "医疗科技",
-    "环保科技",
-    "技术",
-    "技术服务",
-    "技术开发",
-    "网络技术",
-    "软件技术",
-    "软件开发",
-    "软件",
-    "计算机系统",
-    "计算机技术",
-    "计算机",
-    "系统集成",
-    "信息服务",
-    "信息",
-    "网络",
-    "互联网",
-    "数据服务",
-    "大数据",
-    "数据",
-    "云计算",
-    "人工智能",
-    "物联网",
-    "区块链",
-    "智能",
-    "数码",
-    "通信",
-    "通讯",
-    "电子",
-    "电子技术",
-    "光电",
-    "半导体",
-    "集成电路",
-    "微电子",
-    "自动化",
-    "机器人",
-    "仪器仪表",
-    "仪器",
-    // Trade and commerce.
-    "电子商务",
-    "电商",
-    "国际贸易",
-    "进出口贸易",
-    "贸易",
-    "商贸",
-    "工贸",
-    "科贸",
-    "经贸",
-    "进出口",
-    "商务",
-    "供应链管理",
-    "供应链",
-    "百货",
-    "超市",
-    "连锁",
-    "大药房",
-    "药房",
-    // Investment, finance and management.
-    "实业",
-    "实业发展",
-    "产业发展",
-    "投资管理",
-    "投资发展",
-    "投资咨询",
-    "股权投资",
-    "创业投资",
-    "资产管理",
-    "基金管理",
-    "投资",
-    "控股",
-    "资本",
-    "金融服务",
-    "金融",
-    "融资租赁",
-    "租赁",
-    "担保",
-    "保险",
-    "企业管理咨询",
-    "企业管理",
-    "管理咨询",
-    "商务咨询",
-    "咨询",
-    "财务咨询",
-    "财税",
-    "人力资源",
-    "劳务",
-    // Media, culture, education.
-    "文化传媒",
-    "文化传播",
-    "文化发展",
-    "文化",
-    "传媒",
-    "广告",
-    "影视",
-    "影业",
-    "教育",
-    "培训",
-    "设计",
-    "营销策划",
-    "营销",
-    "策划",
-    "会展",
-    "展览",
-    "体育",
-    "娱乐",
-    "游戏",
-    "动漫",
-    "旅游",
-    "旅行社",
-    "酒店管理",
-    "酒店",
-    "餐饮管理",
-    "餐饮",
-    // Logistics.
-    "国际物流",
-    "物流",
-    "国际货运代理",
-    "货运代理",
-    "货运",
-    "运输",
-    "速运",
-    "快递",
-    "仓储",
-    // Manufacturing and materials.
-    "机械设备",
-    "机械制造",
-    "精密机械",
-    "机械",
-    "设备",
-    "机电",
-    "电机",
-    "电器",
-    "电气",
-    "重工",
-    "汽车",
-    "汽车服务",
-    "汽车销售",
-    "汽配",
-    "新能源",
-    "能源",
-    "电力",
-    "光伏",
-    "化工",
-    "新材料",
-    "材料",
-    "塑料",
-    "橡胶",
-    "钢铁",
-    "五金",
-    "模具",
-    "制品",
-    "制造",
-    "服装",
-    "服饰",
-    "纺织",
-    "鞋业",
-    "家具",
-    "家居",
-    "印刷",
-    "包装",
-    "玩具",
-    "日用品",
-    "化妆品",
-    "珠宝",
-    "石油",
-    "矿业",
-    "水务",
-    "环保",
-    "环境",
-    "安防",
-    "检测",
-    // Building and property.
-    "建筑工程",
-    "建筑设计",
-    "建筑",
-    "建设",
-    "装饰工程",
-    "装饰设计",
-    "装饰",
-    "工程",
-    "建材",
-    "房地产开发",
-    "房地产",
-    "置业",
-    "物业管理",
-    "物业服务",
-    "物业",
-    "园林",
-    "景观",
-    // Food, farming, health.
-    "食品",
-    "农业",
-    "农业发展",
-    "茶业",
-    "酒业",
-    "饮品",
-    "水产",
-    "乳业",
-    "粮油",
-    "生物医药",
-    "生物",
-    "医药",
-    "制药",
-    "药业",
-    "医疗器械",
-    "医疗",
-    "健康管理",
-    "健康",
-    // Generic.
-    "服务",
-    "发展",
-];
 
 /// English legal-form tokens, stripped from the end.
 const EN_LEGAL: &[&str] = &[
@@ -455,7 +240,6 @@ impl Suffixes {
 
 static LEGAL: LazyLock<Suffixes> = LazyLock::new(|| Suffixes::new(LEGAL_FORMS));
 static BRANCH: LazyLock<Suffixes> = LazyLock::new(|| Suffixes::new(BRANCH_FORMS));
-static INDUSTRY: LazyLock<Suffixes> = LazyLock::new(|| Suffixes::new(INDUSTRIES));
 
 fn char_len(s: &str) -> usize {
     s.chars().count()
@@ -476,6 +260,10 @@ fn is_form_note(folded: &str) -> bool {
         || (char_len(folded) <= 16 && FORM_NOTE_ENDINGS.iter().any(|e| folded.ends_with(e)))
 }
 
+/// Characters after an opening bracket with no closing one that are taken for a note being
+/// typed (and dropped) rather than for a name with a stray bracket.
+const UNCLOSED_NOTE_CHARS: usize = 6;
+
 /// Takes bracketed parts out of a simplified name: a region (kept aside), "China" or a
 /// legal-form note is dropped, anything else stays (between spaces).
 fn take_brackets(s: &str) -> (String, Option<&'static Region>) {
@@ -494,6 +282,11 @@ fn take_brackets(s: &str) -> (String, Option<&'static Region>) {
         };
         let after = &rest[open + open_char.len_utf8()..];
         let Some(close) = after.find(close_char) else {
+            // A bracket still being typed (上海复星医药（集): what is in it so far says nothing.
+            if char_len(&text::fold_simplified(after)) <= UNCLOSED_NOTE_CHARS {
+                out.push_str(&rest[..open]);
+                return (out, region);
+            }
             break;
         };
         let raw_inner = &after[..close];
@@ -524,9 +317,34 @@ fn take_brackets(s: &str) -> (String, Option<&'static Region>) {
     (out, region)
 }
 
+fn is_cjk(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
 fn is_english(s: &str) -> bool {
     let letters = s.chars().filter(|c| c.is_alphabetic()).count();
     letters > 0 && s.chars().filter(|c| c.is_ascii_alphabetic()).count() * 2 > letters
+}
+
+/// Is `folded` nothing but a place (北京, 中国, 苏州市工业园区)? Typed alone, it names no company.
+pub fn is_place(folded: &str) -> bool {
+    if COUNTRY.contains(&folded) {
+        return true;
+    }
+    let mut at = 0;
+    while at < folded.len() {
+        let rest = &folded[at..];
+        match COUNTRY
+            .iter()
+            .find(|c| rest.starts_with(*c))
+            .map(|c| c.len())
+            .or_else(|| regions::match_region_prefix(rest).map(|(_, n)| n))
+        {
+            Some(n) => at += n,
+            None => return false,
+        }
+    }
+    at > 0
 }
 
 /// Splits a company name (Chinese or English, any width or script) into region, core,
@@ -534,6 +352,11 @@ fn is_english(s: &str) -> bool {
 /// keeps more of itself in the core.
 pub fn parse_company_name(raw: &str) -> CompanyName {
     let simplified = text::simplify(raw);
+    // A stock short name's share class: 京东方A, 万科A, 张裕B.
+    let simplified = match simplified.strip_suffix(['a', 'b']) {
+        Some(s) if s.chars().next_back().is_some_and(is_cjk) => s.to_string(),
+        _ => simplified,
+    };
     let folded = text::fold_simplified(&simplified);
     let (without_brackets, bracket_region) = take_brackets(&simplified);
     let mut name = if is_english(&without_brackets) {
@@ -549,6 +372,9 @@ pub fn parse_company_name(raw: &str) -> CompanyName {
         name.core.clone_from(&folded);
         name.industry = None;
     }
+    if name.tail.is_empty() {
+        name.tail.clone_from(&folded);
+    }
     name.folded = folded;
     name
 }
@@ -558,6 +384,9 @@ pub fn parse_company_name(raw: &str) -> CompanyName {
 fn leading_regions(s: &str) -> (Option<&'static Region>, usize) {
     let mut region: Option<&'static Region> = None;
     let mut at = 0;
+    // Below a county (or a town) only towns, streets and zones follow: 张家港保税区华亭 is a
+    // company in Zhangjiagang named 华亭, not a place in Gansu.
+    let mut local = false;
     loop {
         let rest = &s[at..];
         if let Some(c) = COUNTRY
@@ -568,16 +397,69 @@ fn leading_regions(s: &str) -> (Option<&'static Region>, usize) {
             continue;
         }
         let parent = region.filter(|r| r.level != RegionLevel::County);
-        match regions::match_region_prefix_within(rest, parent) {
+        let found = (!local)
+            .then(|| regions::match_region_prefix_within(rest, parent))
+            .flatten();
+        match found {
             Some((r, n))
                 if char_len(&rest[n..]) >= 2 && parent.is_none_or(|p| regions::within(r, p)) =>
             {
                 region = Some(more_specific(region, r));
+                local = r.level == RegionLevel::County;
                 at += n;
             }
-            _ => return (region, at),
+            _ => {
+                // Below the county: a town, street or development zone (萧山宁围镇, 成都高新区).
+                if region.is_some()
+                    && let Some(n) = local_place(rest)
+                {
+                    at += n;
+                    local = true;
+                    continue;
+                }
+                return (region, at);
+            }
         }
     }
+}
+
+/// Places below the county that names put after their region, with how many characters
+/// their own name takes before the word (宁围 + 镇, 净月潭旅游 + 经济开发区, + 高新区).
+const LOCAL_PLACES: &[(&str, usize, usize)] = &[
+    ("经济技术开发区", 0, 6),
+    ("高新技术产业开发区", 0, 6),
+    ("高新技术开发区", 0, 6),
+    ("经济开发区", 0, 6),
+    ("综合保税区", 0, 6),
+    ("开发区", 0, 6),
+    ("高新区", 0, 6),
+    ("保税区", 0, 6),
+    ("自贸区", 0, 6),
+    ("工业园区", 0, 6),
+    ("产业园区", 0, 6),
+    ("工业园", 0, 6),
+    ("工业区", 0, 6),
+    ("产业园", 0, 6),
+    ("园区", 2, 6),
+    ("新区", 2, 4),
+    ("街道", 2, 3),
+    ("镇", 2, 3),
+    ("乡", 2, 3),
+];
+
+/// A town, street or zone at the start of `s` (what follows a region), and the bytes it takes,
+/// when at least two characters of name follow it.
+fn local_place(s: &str) -> Option<usize> {
+    let starts: Vec<usize> = s.char_indices().map(|(i, _)| i).take(8).collect();
+    LOCAL_PLACES
+        .iter()
+        .flat_map(|&(word, min, max)| (min..=max).map(move |before| (word, before)))
+        .filter_map(|(word, before)| {
+            let at = *starts.get(before)?;
+            let end = at + word.len();
+            (s[at..].starts_with(word) && char_len(&s[end..]) >= 2).then_some(end)
+        })
+        .min()
 }
 
 /// A branch suffix and the branch's region: …有限公司上海分公司, …有限公司北京海淀分公司.
@@ -645,13 +527,16 @@ fn parse_tail(s: &str) -> Tail {
         trailing = Some(r);
         rest = &rest[..start];
     }
-    // Industry words, stacked: 网络 + 科技发展.
-    let mut industry_start = rest.len();
-    while let Some((before, _)) = INDUSTRY.strip(&rest[..industry_start], 2) {
-        industry_start = before.len();
-    }
+    // Industry words, stacked: 工程 + 管理, 网络 + 科技 + 发展.
+    let industry_start = industry::industry_start(rest, 2);
     let mut core = &rest[..industry_start];
     let industry = &rest[industry_start..];
+    // A group's subsidiary names the group first: 徐工集团 + 工程机械, 煌上煌集团 + 食品.
+    if !industry.is_empty()
+        && let Some(group) = core.strip_suffix("集团").filter(|c| char_len(c) >= 2)
+    {
+        core = group;
+    }
     // 字节跳动北京 + 科技.
     if !industry.is_empty()
         && let Some((r, start)) = trailing_region(core)
@@ -676,14 +561,21 @@ fn parse_chinese(s: &str) -> CompanyName {
     // word, so 北京 is the core (and still the region). 北京有限公司, 上海分公司: nothing at all
     // (the key falls back to the folded name).
     let weak = char_len(&tail.core) < 2;
-    if region_len > 0 && (weak || INDUSTRY.contains(&tail.core)) {
+    // What a rep types without the region: 物流有限公司 (the tail keeps the region's cut even
+    // when the key cannot).
+    let mut tail_from = region_len;
+    // No brand of its own: the core is an industry word, or the region stands in for it.
+    let mut generic = industry::in_vocabulary(&tail.core);
+    if region_len > 0 && (weak || generic) {
         let whole = parse_tail(s);
         let only_region =
             regions::match_region_prefix(&whole.core).is_some_and(|(_, n)| n == whole.core.len());
         if weak && only_region {
             tail.core.clear();
+            tail_from = 0;
         } else {
             tail = whole;
+            generic = true;
         }
     }
     for r in [tail.trailing_region, tail.branch_region]
@@ -714,6 +606,8 @@ fn parse_chinese(s: &str) -> CompanyName {
         legal_form: tail.legal_form,
         branch: tail.branch,
         key,
+        tail: s[tail_from..].to_string(),
+        generic,
     }
 }
 
@@ -756,6 +650,9 @@ fn leading_pinyin_region(tokens: &[String]) -> Option<(Option<&'static Region>, 
 
 fn parse_english(s: &str) -> CompanyName {
     let mut tokens = english_tokens(s);
+    let all = tokens.clone();
+    // Tokens taken off the front ("the", "china", a place): the tail starts after them.
+    let mut lead = 0;
     let mut legal: Vec<String> = Vec::new();
     let mut branch = None;
     let mut region = None;
@@ -789,6 +686,7 @@ fn parse_english(s: &str) -> CompanyName {
             .is_some_and(|t| t == "the" || COUNTRY.contains(&t.as_str()))
     {
         tokens.remove(0);
+        lead += 1;
     }
     let mut industry_start = tokens.len();
     while industry_start > 1 && EN_INDUSTRY.contains(&tokens[industry_start - 1].as_str()) {
@@ -801,6 +699,7 @@ fn parse_english(s: &str) -> CompanyName {
         region = place.or(region);
         tokens.drain(..n);
         industry_start -= n;
+        lead += n;
     }
     if let Some(r) = branch_region {
         region = Some(r);
@@ -822,6 +721,8 @@ fn parse_english(s: &str) -> CompanyName {
         legal_form,
         branch,
         key,
+        tail: all[lead.min(all.len())..].join(" "),
+        generic: false,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod credit_code;
 pub mod date;
 pub mod email;
 pub mod id_number;
+pub mod industry;
 pub mod person;
 pub mod phone;
 pub mod regions;

@@ -11,6 +11,9 @@ const I18N = {
     credit_code: '统一社会信用代码', address: '地址', source: '来源', industry: '行业', save: '保存',
     checking: '正在查重…', check_new: '未发现重复，可以保存。', check_suspected: '疑似重复：请确认这不是同一客户。',
     check_duplicate: '客户已存在，不能重复录入。', owned_by: '归属', since: '自', in_pool: '在公海中，可直接领取',
+    check_partial: '已有名称以此开头的客户，是其中一家吗？', name_start: '名称开头相同', open_customer: '查看',
+    go_on: '都不是，继续录入', more_matches: '另有 {n} 家未列出，输入更完整的名称可缩小范围',
+    more_matches_capped: '另有 {n} 家以上未列出，输入更完整的名称可缩小范围',
     confirm_distinct: '我确认这不是同一家客户', appeal: '申诉', appeal_reason: '申诉理由（例如：已有在谈商机）',
     appeal_sent: '申诉已提交，等待经理裁决', saved: '已保存', claim: '领取', claimed: '已领取',
     mine_title: '我的客户', search: '搜索（名称、电话、邮箱）', owner: '负责人', created: '录入时间',
@@ -58,6 +61,9 @@ const I18N = {
     credit_code: 'Unified social credit code', address: 'Address', source: 'Source', industry: 'Industry', save: 'Save',
     checking: 'Checking for duplicates…', check_new: 'No duplicate found; you may save.', check_suspected: 'Possible duplicate: confirm it is a different customer.',
     check_duplicate: 'This customer already exists and cannot be entered again.', owned_by: 'Owner', since: 'since', in_pool: 'in the public pool: claim it',
+    check_partial: 'Customers whose names begin like this exist. Is it one of them?', name_start: 'name begins alike', open_customer: 'Open',
+    go_on: 'None of these: go on', more_matches: '{n} more not listed: type more of the name to narrow them down',
+    more_matches_capped: 'more than {n} others not listed: type more of the name to narrow them down',
     confirm_distinct: 'I confirm this is a different customer', appeal: 'Appeal', appeal_reason: 'Reason (e.g. an active deal)',
     appeal_sent: 'Appeal sent; a manager will decide', saved: 'Saved', claim: 'Claim', claimed: 'Claimed',
     mine_title: 'My customers', search: 'Search (name, phone, e-mail)', owner: 'Owner', created: 'Entered',
@@ -252,15 +258,22 @@ function candidateView(m) {
     toast(r.status === 200 ? t('claimed') : errorText(r.data));
     if (r.status === 200) location.hash = `#/customer/${m.customer_id}`;
   } }, t('claim')) : null;
-  return h('div', { class: 'candidate' }, h('strong', {}, `#${m.customer_id} ${m.name}`), ' ', h('span', { class: 'badge' }, `${Math.round(m.score * 100)}%`), h('div', {}, who, ' ', claim), reasons);
+  // A name that merely begins another's is a prompt, not a probability worth a number.
+  const badge = m.partial_name ? t('name_start') : `${Math.round(m.score * 100)}%`;
+  const open = h('a', { href: `#/customer/${m.customer_id}`, class: 'open-candidate' }, t('open_customer'));
+  return h('div', { class: 'candidate' }, h('strong', {}, `#${m.customer_id} ${m.name}`), ' ', h('span', { class: 'badge' }, badge), ' ', open,
+    h('div', {}, who, ' ', claim), reasons);
 }
+
+/// Characters typed, counting each Chinese character once (the check starts at the second).
+function typedLength(s) { return Array.from(s).length; }
 
 function viewNew() {
   const fields = ['name', 'phones', 'emails', 'website', 'credit_code', 'address', 'industry', 'source'];
   const inputs = {};
   const result = h('div', { id: 'check-result', 'aria-live': 'polite' });
   const confirm = h('input', { type: 'checkbox', id: 'confirm-distinct' });
-  const confirmRow = h('label', { class: 'muted', hidden: true }, confirm, ' ', t('confirm_distinct'));
+  const confirmRow = h('label', { class: 'check', hidden: true }, confirm, ' ', t('confirm_distinct'));
   const save = h('button', { type: 'submit', id: 'save', disabled: true }, t('save'));
   let verdict = null; let matches = []; let timer = null; let seq = 0;
   const body = () => {
@@ -276,7 +289,8 @@ function viewNew() {
   confirm.addEventListener('change', update);
   const check = async () => {
     const b = body();
-    if (!b.name) { verdict = null; result.replaceChildren(); update(); return; }
+    // From the second character on: one character names no company.
+    if (typedLength(b.name) < 2) { verdict = null; result.replaceChildren(); update(); return; }
     const mine = ++seq;
     result.replaceChildren(h('p', { class: 'muted' }, t('checking')));
     const r = await api('POST', '/customers/check', b);
@@ -284,7 +298,19 @@ function viewNew() {
     if (r.status === 200 || r.status === 409) {
       verdict = r.status === 409 ? 'duplicate' : r.data.verdict;
       matches = r.data.matches || [];
-      const box = h('div', { class: 'notice ' + verdict, id: 'check-' + verdict }, t('check_' + verdict), matches.map(candidateView));
+      // Only names that begin alike: the rep is still typing, or typed a short name.
+      const partial = verdict === 'suspected' && matches.every((m) => m.partial_name);
+      const heading = t(partial ? 'check_partial' : 'check_' + verdict);
+      const box = h('div', { class: 'notice ' + verdict, id: 'check-' + verdict }, heading, matches.map(candidateView));
+      const more = r.data.more_matches || 0;
+      if (more > 0) box.append(h('p', { class: 'muted', id: 'more-matches' }, t(r.data.more_matches_exact ? 'more_matches' : 'more_matches_capped', { n: more })));
+      if (verdict === 'suspected') {
+        box.append(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', id: 'go-on', onclick: () => {
+          confirm.checked = true; update();
+          box.querySelectorAll('.candidate, #more-matches').forEach((e) => e.remove());
+          inputs.phones.focus();
+        } }, t('go_on'))));
+      }
       if (verdict === 'duplicate' && matches[0] && matches[0].owner) {
         const reason = h('textarea', { id: 'appeal-reason', 'aria-label': t('appeal_reason'), placeholder: t('appeal_reason'), rows: 2 });
         box.append(h('div', { class: 'actions' }, reason, h('button', { type: 'button', class: 'secondary', id: 'appeal', onclick: async () => {
@@ -311,7 +337,8 @@ function viewNew() {
     inputs[f] = h('input', { id: 'f-' + f, name: f, required: f === 'name', oninput: () => { clearTimeout(timer); verdict = null; update(); timer = setTimeout(check, 300); } });
     grid.append(h('div', {}, h('label', { for: 'f-' + f }, t(f)), inputs[f]));
   }
-  form.append(grid, result, confirmRow, h('div', { class: 'actions' }, save));
+  // The prompt right under the name, where the rep is typing.
+  form.append(grid.firstChild, result, confirmRow, grid, h('div', { class: 'actions' }, save));
   render(form);
   inputs.name.focus();
 }
