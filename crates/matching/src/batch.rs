@@ -126,7 +126,32 @@ pub fn candidate_pairs(
     max_block_pairs: usize,
     window: usize,
 ) -> (Vec<CandidatePair>, usize) {
-    let entries = key_entries(profiles);
+    pairs_of_entries(profiles, &key_entries(profiles), max_block_pairs, window)
+}
+
+/// Records that share a phone, an e-mail, a credit code or an identity number, as groups (the
+/// label of each record): the same customer entered several times counts once when the file
+/// says how common a name is.
+fn identity_groups(n: usize, entries: &[(u64, u32, u8, u16)]) -> Vec<u32> {
+    let identity = KeyFamily::Phone.bit()
+        | KeyFamily::Email.bit()
+        | KeyFamily::CreditCode.bit()
+        | KeyFamily::IdNumber.bit();
+    let mut links = Vec::new();
+    for group in entries.chunk_by(|a, b| a.0 == b.0) {
+        if group.len() > 1 && group[0].3 & identity != 0 {
+            links.extend(group[1..].iter().map(|e| (group[0].1, e.1)));
+        }
+    }
+    cluster::connected(n, links)
+}
+
+fn pairs_of_entries(
+    profiles: &[Profile],
+    entries: &[(u64, u32, u8, u16)],
+    max_block_pairs: usize,
+    window: usize,
+) -> (Vec<CandidatePair>, usize) {
     let mut groups: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     for i in 1..=entries.len() {
@@ -185,30 +210,35 @@ pub fn candidate_pairs(
     (pairs, windowed)
 }
 
-/// How many records of the file share each brand and each name key: the term frequencies
-/// that weigh a shared name, as the live check counts them among the stored customers.
+/// How many customers of the file share each brand and each name key: the term frequencies
+/// that weigh a shared name, as the live check counts them among the stored customers. Records
+/// that share an identifier (`identities`) count once: a file's duplicates must not make their
+/// own name look common.
 struct NameCounts(HashMap<u64, u32>);
 
 impl NameCounts {
-    fn of(profiles: &[Profile]) -> NameCounts {
-        let counts = profiles
+    fn of(profiles: &[Profile], identities: &[u32]) -> NameCounts {
+        let mut seen: Vec<(u64, u32)> = profiles
             .par_iter()
-            .fold(HashMap::new, |mut m: HashMap<u64, u32>, p| {
-                for k in p.frequency_keys() {
-                    *m.entry(k.stable_hash() as u64).or_default() += 1;
-                }
-                m
+            .zip(identities)
+            .flat_map_iter(|(p, &group)| {
+                p.frequency_keys()
+                    .into_iter()
+                    .map(move |k| (k.stable_hash() as u64, group))
             })
-            .reduce(HashMap::new, |mut a, b| {
-                for (k, n) in b {
-                    *a.entry(k).or_default() += n;
-                }
-                a
-            });
+            .collect();
+        seen.par_sort_unstable();
+        seen.dedup();
+        let mut counts: HashMap<u64, u32> = HashMap::new();
+        for (k, _) in seen {
+            *counts.entry(k).or_default() += 1;
+        }
         NameCounts(counts)
     }
 
     /// Each record's [`NameFrequency`].
+    /// Each record's [`NameFrequency`]: the customers *besides itself* that share its brand and
+    /// its name, as the live check counts the stored customers besides the one being entered.
     fn frequencies(&self, profiles: &[Profile]) -> Vec<NameFrequency> {
         profiles
             .par_iter()
@@ -216,7 +246,7 @@ impl NameCounts {
                 NameFrequency::of(p, |k| {
                     self.0
                         .get(&(k.stable_hash() as u64))
-                        .map(|&n| u64::from(n).min(NAME_COUNT_LIMIT))
+                        .map(|&n| u64::from(n.saturating_sub(1)).min(NAME_COUNT_LIMIT))
                 })
             })
             .collect()
@@ -260,7 +290,11 @@ pub fn dedup(
     progress: &(dyn Fn(Stage, usize, usize) + Sync),
 ) -> Outcome {
     progress(Stage::Blocking, 0, profiles.len());
-    let (candidates, windowed_keys) = candidate_pairs(profiles, opts.max_block_pairs, opts.window);
+    let entries = key_entries(profiles);
+    let (candidates, windowed_keys) =
+        pairs_of_entries(profiles, &entries, opts.max_block_pairs, opts.window);
+    let identities = identity_groups(profiles.len(), &entries);
+    drop(entries);
     progress(Stage::Blocking, profiles.len(), profiles.len());
 
     // Every candidate pair compared once, for training and for scoring.
@@ -286,7 +320,7 @@ pub fn dedup(
     let total = candidates.len();
     let chunk = 100_000;
     // How common each record's brand and name are in the file, worked out once per record.
-    let frequencies = NameCounts::of(profiles).frequencies(profiles);
+    let frequencies = NameCounts::of(profiles, &identities).frequencies(profiles);
     let weigh =
         |a: u32, l: &Levels| probability(compare::match_weight(&model, l, frequencies[a as usize]));
     let score = |a: u32, b: u32| weigh(a, &levels(&profiles[a as usize], &profiles[b as usize]));

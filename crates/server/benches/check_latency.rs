@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use fixture::{SEED, fixture};
 use leadguard_datagen::Generator;
 use leadguard_domain::customer::CustomerFields;
+use leadguard_matching::Profile;
 
 const PROBES: usize = 5_000;
 
@@ -33,9 +34,33 @@ fn main() {
     let g = Generator::new(SEED);
     let dups: Vec<CustomerFields> = (0..PROBES).map(|k| g.retype((k * 7919) % f.n)).collect();
     let news: Vec<CustomerFields> = (0..PROBES).map(|k| g.fresh(f.n, k)).collect();
+    // What a rep types first: a stored company's brand alone, or its name cut short (the live
+    // prompt while typing).
+    let partials: Vec<CustomerFields> = (0..PROBES)
+        .map(|k| {
+            let stored = g.company((k * 7919) % f.n);
+            let profile = Profile::build(&stored).expect("generated records are valid");
+            let name = if k % 2 == 0 {
+                profile.name.core
+            } else {
+                let chars: Vec<char> = stored.name.chars().collect();
+                chars[..chars.len().saturating_sub(3).max(2)]
+                    .iter()
+                    .collect()
+            };
+            CustomerFields {
+                name,
+                ..Default::default()
+            }
+        })
+        .collect();
     let http = reqwest::Client::new();
     println!("duplicate check against {} stored customers", f.n);
-    for (label, probes) in [("duplicate", &dups), ("new", &news)] {
+    for (label, probes) in [
+        ("duplicate", &dups),
+        ("new", &news),
+        ("partial name", &partials),
+    ] {
         let samples = f.rt.block_on(async {
             // Warm the caches once.
             for p in probes.iter().take(200) {
