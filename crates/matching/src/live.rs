@@ -11,9 +11,10 @@ use crate::compare::{Comparison, NameFrequency, Verdict};
 use crate::engine::Matcher;
 use crate::profile::Profile;
 
-/// Records counted under one name, at most: beyond it a name is common enough for its weight
-/// not to change, and counting costs no more for a brand thousands share.
-pub const NAME_COUNT_LIMIT: u64 = 1_000;
+/// Records counted under one name, at most: a name twenty companies share is common enough for
+/// no verdict to rest on it (its u is then at least 20 in a million, against the model's 1 in a
+/// million for a shared brand), and counting costs no more for a brand thousands share.
+pub const NAME_COUNT_LIMIT: u64 = 20;
 
 /// How much one check may look at and report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

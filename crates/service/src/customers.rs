@@ -180,9 +180,16 @@ impl Service {
         exclude: Option<Id>,
     ) -> Result<Found> {
         let per_key = self.config.candidates_per_key;
-        let query_keys = profile.query_keys();
-        let found = exec.candidates_under(&query_keys, exclude, per_key).await?;
-        let freq = self.name_frequency(exec, profile).await?;
+        let found = exec
+            .candidates_under(
+                &profile.query_keys(),
+                &profile.frequency_keys(),
+                exclude,
+                per_key,
+                NAME_COUNT_LIMIT as i64,
+            )
+            .await?;
+        let freq = frequency_of(profile, &found.counts);
         let candidates: Vec<(Candidate, Profile)> = exec
             .candidates(&found.ids)
             .await?
@@ -200,21 +207,6 @@ impl Service {
             self.config.max_matches,
             !found.capped,
         ))
-    }
-
-    /// How many stored customers share `profile`'s brand and its name key (see
-    /// [`NameFrequency`]).
-    pub(crate) async fn name_frequency(
-        &self,
-        exec: &mut Exec<'_>,
-        profile: &Profile,
-    ) -> Result<NameFrequency> {
-        let keys = profile.frequency_keys();
-        if keys.is_empty() {
-            return Ok(NameFrequency::default());
-        }
-        let counts = exec.key_counts(&keys, NAME_COUNT_LIMIT as i64).await?;
-        Ok(frequency_of(profile, &counts))
     }
 
     pub(crate) fn compare_candidate(
@@ -793,7 +785,7 @@ pub(crate) fn stored_profile(c: &Candidate) -> Option<Profile> {
 
 /// The brand and name-key counts of `profile` among `counts` (counted under its keys).
 pub(crate) fn frequency_of(profile: &Profile, counts: &HashMap<MatchKey, u64>) -> NameFrequency {
-    NameFrequency::of(profile, |k| counts.get(k).copied())
+    NameFrequency::of(profile, |k| counts.get(k).map(|&n| n.min(NAME_COUNT_LIMIT)))
 }
 
 /// Matches of one record, best first, cut to the number a rep can read.

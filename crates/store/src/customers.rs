@@ -72,6 +72,8 @@ pub struct CandidateIds {
     pub ids: Vec<Id>,
     /// Some key held more customers than were taken from it.
     pub capped: bool,
+    /// Customers under each counted key (up to the per-key limit).
+    pub counts: HashMap<MatchKey, u64>,
 }
 
 /// A stored customer that shares a key with a record being checked.
@@ -590,17 +592,26 @@ impl Exec<'_> {
         exclude: Option<Id>,
         per_key: i64,
     ) -> Result<Vec<Id>> {
-        Ok(self.candidates_under(keys, exclude, per_key).await?.ids)
+        Ok(self
+            .candidates_under(keys, &[], exclude, per_key, 0)
+            .await?
+            .ids)
     }
 
-    /// [`Exec::candidate_ids`], and whether some key had more customers than it gave.
+    /// [`Exec::candidate_ids`], whether some key had more customers than it gave, and how many
+    /// customers each of `counted` holds (up to `count_limit`, or as many as the look-up gave
+    /// for a key also looked up): one round trip for both.
     pub async fn candidates_under(
         &mut self,
         keys: &[MatchKey],
+        counted: &[MatchKey],
         exclude: Option<Id>,
         per_key: i64,
+        count_limit: i64,
     ) -> Result<CandidateIds> {
-        if keys.is_empty() {
+        // A counted key that is also looked up is counted by what the look-up gives.
+        let extra: Vec<&MatchKey> = counted.iter().filter(|k| !keys.contains(k)).collect();
+        if keys.is_empty() && extra.is_empty() {
             return Ok(CandidateIds::default());
         }
         let found = on_backend!(self, c => {
@@ -619,62 +630,52 @@ impl Exec<'_> {
                     // statement whose LIMIT is a bound parameter every time it runs.
                     .push(format!(" ORDER BY customer_id LIMIT {per_key}) AS k{i}"));
             }
+            // Counted keys: one row each, the count in place of an id.
+            for (j, k) in extra.iter().enumerate() {
+                let i = keys.len() + j;
+                if i > 0 {
+                    qb.push(" UNION ALL ");
+                }
+                qb.push(format!("SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS customer_id FROM (SELECT 1 FROM customer_keys WHERE kind = "))
+                    .push_bind(k.kind.as_str().to_string())
+                    .push(" AND value = ")
+                    .push_bind(k.value.clone())
+                    .push(" AND customer_id <> ")
+                    .push_bind(exclude.unwrap_or(-1))
+                    .push(format!(" LIMIT {count_limit}) AS c{i}"));
+            }
             qb.push(") AS candidates");
             qb.build_query_as::<(i64, i64)>().fetch_all(&mut **c).await
         })?;
         let mut per = vec![0i64; keys.len()];
+        let mut counts: HashMap<MatchKey, u64> = HashMap::with_capacity(counted.len());
         let mut ids: Vec<Id> = Vec::with_capacity(found.len());
         for (k, id) in found {
-            if let Some(n) = usize::try_from(k).ok().and_then(|k| per.get_mut(k)) {
+            let Ok(k) = usize::try_from(k) else { continue };
+            if let Some(n) = per.get_mut(k) {
                 *n += 1;
+                ids.push(id);
+            } else if let Some(key) = extra.get(k - keys.len()) {
+                counts.insert((*key).clone(), u64::try_from(id).unwrap_or(0));
             }
-            ids.push(id);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if counted.contains(k) {
+                counts.insert(k.clone(), u64::try_from(per[i]).unwrap_or(0));
+            }
         }
         ids.sort_unstable();
         ids.dedup();
         Ok(CandidateIds {
             ids,
             capped: per.iter().any(|&n| n >= per_key),
+            counts,
         })
     }
 
-    /// How many customers are stored under each of `keys`, each counted up to `at_most`: how
-    /// common a brand or a name is (a brand that thousands share costs no more to count than
-    /// one that a thousand do). One round trip.
-    pub async fn key_counts(
-        &mut self,
-        keys: &[MatchKey],
-        at_most: i64,
-    ) -> Result<HashMap<MatchKey, u64>> {
-        let mut out = HashMap::with_capacity(keys.len());
-        if keys.is_empty() {
-            return Ok(out);
-        }
-        let rows = on_backend!(self, c => {
-            let mut qb = QueryBuilder::new("");
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    qb.push(" UNION ALL ");
-                }
-                qb.push(format!("SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS n FROM (SELECT 1 FROM customer_keys WHERE kind = "))
-                    .push_bind(k.kind.as_str().to_string())
-                    .push(" AND value = ")
-                    .push_bind(k.value.clone())
-                    // Written into the SQL, not bound: see `candidate_ids`.
-                    .push(format!(" LIMIT {at_most}) AS c{i}"));
-            }
-            qb.build_query_as::<(i64, i64)>().fetch_all(&mut **c).await
-        })?;
-        for (i, n) in rows {
-            if let Some(k) = usize::try_from(i).ok().and_then(|i| keys.get(i)) {
-                out.insert(k.clone(), u64::try_from(n).unwrap_or(0));
-            }
-        }
-        Ok(out)
-    }
-
-    /// [`Exec::key_counts`] of many keys (an import batch), a thousand per statement; only
-    /// customers with an id up to `up_to` when given (those stored before a given moment).
+    /// How many customers are stored under each of `keys` (an import batch's brands and names),
+    /// each counted up to `at_most`, a thousand keys per statement; only customers with an id up
+    /// to `up_to` when given (those stored before a given moment).
     pub async fn key_counts_many(
         &mut self,
         keys: &[MatchKey],
