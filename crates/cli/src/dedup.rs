@@ -305,15 +305,14 @@ pub fn dedup_file(input: &Path, args: &DedupArgs) -> Result<()> {
         .then(|| table.rows.iter().map(|r| mapping.record(r).name).collect());
     // Profiles a chunk of rows at a time, each chunk's cells freed once profiled: a million
     // rows of cells are a gigabyte that the profiles need not share the memory with.
-    let total = table.rows.len();
-    let mut rows = std::mem::take(&mut table.rows);
-    rows.reverse();
-    let mut profiles: Vec<Profile> = Vec::with_capacity(total);
+    let mut profiles: Vec<Profile> = Vec::with_capacity(table.rows.len());
+    let mut rows = std::mem::take(&mut table.rows).into_iter();
     let mut invalid = 0;
-    while !rows.is_empty() {
-        let mut chunk = rows.split_off(rows.len().saturating_sub(PROFILE_CHUNK));
-        chunk.reverse();
-        rows.shrink_to_fit();
+    loop {
+        let chunk: Vec<Vec<String>> = rows.by_ref().take(PROFILE_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
         let first_row = profiles.len();
         let built: Vec<(Profile, Vec<leadguard_domain::FieldError>)> = chunk
             .par_iter()

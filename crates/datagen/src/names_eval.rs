@@ -3,7 +3,7 @@
 //! its region, and every keystroke of the full name.
 //!
 //! Real registered names are stored in an in-memory index that does what the service does
-//! (`find_matches` over the store's `candidate_ids`); each target is labelled independently of
+//! (`find_matches` over the store's `candidates_under`); each target is labelled independently of
 //! the product's own name split (leading region R, legal form L, body B = brand + industry), by
 //! two brand oracles: the body's first two characters, and the longest word of a short-form
 //! list the body starts with (a labelling oracle only; the product never sees the list).

@@ -236,7 +236,6 @@ impl NameCounts {
         NameCounts(counts)
     }
 
-    /// Each record's [`NameFrequency`].
     /// Each record's [`NameFrequency`]: the customers *besides itself* that share its brand and
     /// its name, as the live check counts the stored customers besides the one being entered.
     fn frequencies(&self, profiles: &[Profile]) -> Vec<NameFrequency> {

@@ -503,6 +503,19 @@ fn explain(field: Field, level: u8, a: &Profile, b: &Profile) -> (Option<String>
     }
 }
 
+/// Does some identifier agree: a phone, an e-mail, a company domain, a credit code, an identity
+/// number, a contact person or the street?
+fn identified(l: &Levels) -> bool {
+    let same = |f: Field| l[f.index()] == Some(0);
+    same(Field::Phone)
+        || same(Field::Email)
+        || same(Field::Domain)
+        || same(Field::CreditCode)
+        || same(Field::IdNumber)
+        || same(Field::Contact)
+        || matches!(l[Field::Street.index()], Some(0 | 1))
+}
+
 /// Weight of the company-name level, with u no lower than the share of stored records that
 /// agree the same way on this very value: the same key shared by 30 companies, or a brand
 /// (阳光) that hundreds begin with, proves less than the model's average agreement. The
@@ -578,6 +591,13 @@ pub fn compare_with(
     // never block on other evidence, but let a manager look when that evidence is strong.
     let conflict = l[Field::CreditCode.index()] == Some(1) || l[Field::IdNumber.index()] == Some(2);
     if conflict && verdict == Verdict::Duplicate {
+        verdict = Verdict::Suspected;
+    }
+    // Names alike but not the same (the same brand with other trade words: 北京阳光食品 and
+    // 北京阳光电子科技; a homophone; a short name) and nothing that identifies a company in
+    // common: a look-alike for a manager to look at, never a refusal.
+    let name_alike = matches!(l[Field::CompanyName.index()], Some(1..=4));
+    if name_alike && verdict == Verdict::Duplicate && !identified(&l) {
         verdict = Verdict::Suspected;
     }
     // The very same company name elsewhere (another city: a branch, a namesake) is worth a

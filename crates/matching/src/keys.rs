@@ -115,12 +115,6 @@ impl KeyRoles {
     }
 }
 
-fn sorted_unique(mut keys: Vec<MatchKey>) -> Vec<MatchKey> {
-    keys.sort_unstable();
-    keys.dedup();
-    keys
-}
-
 /// Names that begin with the country (中国平安…) are also typed with it.
 const COUNTRY_PREFIX: &str = "中国";
 
@@ -238,22 +232,22 @@ impl Profile {
 
     /// Keys under which the store indexes this customer.
     pub fn index_keys(&self) -> Vec<MatchKey> {
-        let mut keys = Vec::new();
-        self.symmetric_keys(&mut keys);
-        self.index_only_keys(&mut keys);
-        sorted_unique(keys)
+        self.keys_with_roles()
+            .into_iter()
+            .filter_map(|(k, r)| r.index.then_some(k))
+            .collect()
     }
 
     /// Keys to look up for this record's candidates.
     pub fn query_keys(&self) -> Vec<MatchKey> {
-        let mut keys = Vec::new();
-        self.symmetric_keys(&mut keys);
-        self.query_only_keys(&mut keys);
-        sorted_unique(keys)
+        self.keys_with_roles()
+            .into_iter()
+            .filter_map(|(k, r)| r.query.then_some(k))
+            .collect()
     }
 
-    /// Every key of the record once, with whether it is indexed, queried or both: what the
-    /// batch blocking needs, in one pass.
+    /// Every key of the record once, sorted, with whether it is indexed, queried or both (the
+    /// batch blocking needs both in one pass).
     pub fn keys_with_roles(&self) -> Vec<(MatchKey, KeyRoles)> {
         let mut tagged: Vec<(MatchKey, KeyRoles)> = Vec::new();
         let mut keys = Vec::new();
@@ -310,11 +304,11 @@ impl Profile {
                 // that begin with the brand.
                 keys.extend(self.brand_key());
             }
-            // A brand and a legal form with no trade (中微公司): every name it begins.
-            if !n.partial && n.industry.is_none() {
-                keys.extend(self.brand_key());
-            }
             if !n.partial {
+                // A brand and a legal form with no trade (中微公司): every name it begins.
+                if n.industry.is_none() {
+                    keys.extend(self.brand_key());
+                }
                 for k in 2..=PREFIX_CHARS {
                     if let Some(p) = prefix_chars(&n.tail, k) {
                         keys.push(block("sn", p));

@@ -76,7 +76,7 @@ pub struct NameProfile {
     #[serde(default)]
     pub generic: bool,
     /// The name from its brand on (the leading region taken off), folded: what a rep typing
-    /// the start of the name types. People: the folded name.
+    /// the start of the name types. Empty for people.
     #[serde(default)]
     pub tail: String,
 }

@@ -22,6 +22,12 @@ pub struct ErrorBody {
     /// Existing customers the record matched (`duplicate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matches: Option<Vec<MatchView>>,
+    /// Further matches not listed, and whether that count is exact (`duplicate` from a
+    /// check, as the 200 answer carries them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more_matches: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more_matches_exact: Option<bool>,
     /// What the caller may learn of a customer they may not open (`forbidden`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<Box<CustomerView>>,
@@ -57,6 +63,8 @@ impl ApiError {
                 message: message.into(),
                 fields: Vec::new(),
                 matches: None,
+                more_matches: None,
+                more_matches_exact: None,
                 customer: None,
                 owner: None,
                 cap: None,

@@ -12,6 +12,7 @@ both_backends!(
     login_and_tokens,
     duplicate_in_other_formatting_names_the_owner,
     check_gives_the_verdict_without_saving,
+    partial_names_find_the_companies_they_begin,
     suspected_match_is_saved_with_a_warning,
     reps_cannot_read_or_change_other_reps_customers,
     managers_see_their_team_admins_see_all,
@@ -229,6 +230,111 @@ async fn check_gives_the_verdict_without_saving(backend: Backend) {
     assert_eq!(v["matches"][0]["owner"]["username"], "zhangsan");
 
     assert_eq!(app.customer_count().await, 1, "check must not save");
+}
+
+/// A rep starting to type a company (brand alone, region and brand, brand and the start of
+/// its trade) is shown the stored companies that begin so, with their owner; a brand that many
+/// share lists ten and says how many more; entering a short name saves it without blocking and
+/// puts no case before a manager; a company sharing only a common brand in another city is
+/// not even suspected.
+async fn partial_names_find_the_companies_they_begin(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.user("zhangsan", Role::Rep, Some("east"), None).await;
+    let b = app.user("lisi", Role::Rep, Some("east"), None).await;
+    let target = app
+        .create(
+            &a,
+            json!({"name": "苏州同建工程管理有限公司", "phones": ["0512-6812 3456"]}),
+        )
+        .await;
+    // Twelve companies of one common brand, in Beijing.
+    let trades = [
+        "电子科技",
+        "食品",
+        "纺织品",
+        "医疗用品",
+        "管业",
+        "物流",
+        "建材",
+        "印务",
+        "园艺",
+        "家具",
+        "涂料",
+        "汽配",
+    ];
+    for (i, trade) in trades.iter().enumerate() {
+        app.create(
+            &a,
+            json!({"name": format!("北京阳光{trade}有限公司"), "phones": [format!("010-6{i:07}")]}),
+        )
+        .await;
+    }
+    let check = |name: &str| {
+        let (app, b) = (&app, &b);
+        let name = name.to_string();
+        async move {
+            let (s, v) = app
+                .post("/api/v1/customers/check", b, json!({"name": name}))
+                .await;
+            // The full name without its region may be refused: the same name, nowhere else.
+            assert!(
+                s == StatusCode::OK || s == StatusCode::CONFLICT,
+                "{name}: {v}"
+            );
+            v
+        }
+    };
+    for typed in [
+        "同建",
+        "苏州同建",
+        "同建工程",
+        "同建工程管理有限公司",
+        "苏州同建工程管",
+    ] {
+        let v = check(typed).await;
+        if typed.ends_with("公司") {
+            assert_eq!(v["error"], "duplicate", "{typed}: {v}");
+        } else {
+            assert_eq!(v["verdict"], "suspected", "{typed}: {v}");
+        }
+        assert_eq!(v["matches"][0]["customer_id"], target, "{typed}: {v}");
+        assert_eq!(
+            v["matches"][0]["owner"]["username"], "zhangsan",
+            "{typed}: {v}"
+        );
+        assert_eq!(v["more_matches"], 0, "{typed}: {v}");
+    }
+    // One character names nobody; another city's 同建 is someone else.
+    assert_eq!(check("同").await["verdict"], "new");
+    assert_eq!(check("上海同建").await["verdict"], "new");
+
+    // A common brand typed alone: ten listed, the rest counted.
+    let v = check("阳光").await;
+    assert_eq!(v["matches"].as_array().map(Vec::len), Some(10), "{v}");
+    assert_eq!(v["more_matches"], 2, "{v}");
+    assert_eq!(v["more_matches_exact"], true, "{v}");
+    // So common a brand is no evidence: listed because the names begin with it, nothing more.
+    assert!(
+        v["matches"]
+            .as_array()
+            .is_some_and(|m| m.iter().all(|m| m["partial_name"] == true)),
+        "{v}"
+    );
+    // A company that shares only the common brand, in another city: a new customer.
+    let v = check("深圳阳光汽车服务有限公司").await;
+    assert_eq!(v["verdict"], "new", "{v}");
+
+    // Another of the brand in the same city, with other trade words: not refused (the brand
+    // is too common here to say more).
+    let v = check("北京阳光美容有限公司").await;
+    assert_eq!(v["verdict"], "new", "{v}");
+    // Saving the common brand alone: saved, and no collision case put before a manager.
+    let (s, v) = app
+        .post("/api/v1/customers", &b, json!({"name": "阳光"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["suspected"].as_array().map(Vec::len), Some(10), "{v}");
+    assert_eq!(v["collision_cases"], json!([]), "{v}");
 }
 
 async fn suspected_match_is_saved_with_a_warning(backend: Backend) {

@@ -23,6 +23,7 @@ use leadguard_domain::customer::{CustomerFields, FieldError};
 use leadguard_domain::keys::MatchKey;
 use leadguard_domain::ownership::effective_cap;
 use leadguard_domain::user::User;
+use leadguard_matching::live::NAME_COUNT_LIMIT;
 use leadguard_matching::{NameFrequency, Profile, Verdict};
 use leadguard_store::{
     Candidate, CustomerParts, Exec, MatchData, NewAuditEntry, NewCustomer, WriteMark, WriteTx,
@@ -33,7 +34,6 @@ use crate::collisions::Subject;
 use crate::customers::Found;
 use crate::error::{Result, ServiceError};
 use crate::views::{MatchView, OwnerView};
-use leadguard_matching::live::NAME_COUNT_LIMIT;
 
 /// What happened to one row of a batch.
 #[derive(Debug, Clone)]

@@ -585,22 +585,9 @@ impl Exec<'_> {
     }
 
     /// Ids of customers sharing any of `keys`, at most `per_key` per key so that a key shared by
-    /// thousands (a common name) cannot blow up a check. One round trip for all keys.
-    pub async fn candidate_ids(
-        &mut self,
-        keys: &[MatchKey],
-        exclude: Option<Id>,
-        per_key: i64,
-    ) -> Result<Vec<Id>> {
-        Ok(self
-            .candidates_under(keys, &[], exclude, per_key, 0)
-            .await?
-            .ids)
-    }
-
-    /// [`Exec::candidate_ids`], whether some key had more customers than it gave, and how many
-    /// customers each of `counted` holds (up to `count_limit`, or as many as the look-up gave
-    /// for a key also looked up): one round trip for both.
+    /// thousands (a common name) cannot blow up a check; whether some key had more customers
+    /// than it gave; and how many customers each of `counted` holds (up to `count_limit`, or as
+    /// many as the look-up gave for a key also looked up). One round trip for all of it.
     pub async fn candidates_under(
         &mut self,
         keys: &[MatchKey],
@@ -614,35 +601,31 @@ impl Exec<'_> {
         if keys.is_empty() && extra.is_empty() {
             return Ok(CandidateIds::default());
         }
+        // Looked-up keys give their ids; counted keys one row each, the count in place of an
+        // id. The limits are written into the SQL, not bound: SQLite re-prepares a statement
+        // whose LIMIT is a bound parameter every time it runs.
+        let subqueries = keys
+            .iter()
+            .map(|k| (k, false))
+            .chain(extra.iter().map(|k| (*k, true)));
         let found = on_backend!(self, c => {
             let mut qb = QueryBuilder::new("SELECT k, customer_id FROM (");
-            for (i, k) in keys.iter().enumerate() {
+            for (i, (k, count)) in subqueries.clone().enumerate() {
                 if i > 0 {
                     qb.push(" UNION ALL ");
                 }
-                qb.push(format!("SELECT CAST({i} AS BIGINT) AS k, customer_id FROM (SELECT customer_id FROM customer_keys WHERE kind = "))
+                let (select, rest) = if count {
+                    ("COUNT(*) AS customer_id FROM (SELECT 1", format!(" LIMIT {count_limit}) AS s{i}"))
+                } else {
+                    ("customer_id FROM (SELECT customer_id", format!(" ORDER BY customer_id LIMIT {per_key}) AS s{i}"))
+                };
+                qb.push(format!("SELECT CAST({i} AS BIGINT) AS k, {select} FROM customer_keys WHERE kind = "))
                     .push_bind(k.kind.as_str().to_string())
                     .push(" AND value = ")
                     .push_bind(k.value.clone())
                     .push(" AND customer_id <> ")
                     .push_bind(exclude.unwrap_or(-1))
-                    // The limit is written into the SQL, not bound: SQLite re-prepares a
-                    // statement whose LIMIT is a bound parameter every time it runs.
-                    .push(format!(" ORDER BY customer_id LIMIT {per_key}) AS k{i}"));
-            }
-            // Counted keys: one row each, the count in place of an id.
-            for (j, k) in extra.iter().enumerate() {
-                let i = keys.len() + j;
-                if i > 0 {
-                    qb.push(" UNION ALL ");
-                }
-                qb.push(format!("SELECT CAST({i} AS BIGINT) AS k, COUNT(*) AS customer_id FROM (SELECT 1 FROM customer_keys WHERE kind = "))
-                    .push_bind(k.kind.as_str().to_string())
-                    .push(" AND value = ")
-                    .push_bind(k.value.clone())
-                    .push(" AND customer_id <> ")
-                    .push_bind(exclude.unwrap_or(-1))
-                    .push(format!(" LIMIT {count_limit}) AS c{i}"));
+                    .push(rest);
             }
             qb.push(") AS candidates");
             qb.build_query_as::<(i64, i64)>().fetch_all(&mut **c).await
@@ -705,7 +688,7 @@ impl Exec<'_> {
         .await)?)
     }
 
-    /// [`Exec::candidate_ids`] for many records at once (an import batch): for every key, the
+    /// [`Exec::candidates_under`] for many records at once (an import batch): for every key, the
     /// first `per_key` customers found under it, in a few statements.
     pub async fn candidate_ids_by_key(
         &mut self,

@@ -317,10 +317,6 @@ fn take_brackets(s: &str) -> (String, Option<&'static Region>) {
     (out, region)
 }
 
-fn is_cjk(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c)
-}
-
 fn is_english(s: &str) -> bool {
     let letters = s.chars().filter(|c| c.is_alphabetic()).count();
     letters > 0 && s.chars().filter(|c| c.is_ascii_alphabetic()).count() * 2 > letters
@@ -354,7 +350,7 @@ pub fn parse_company_name(raw: &str) -> CompanyName {
     let simplified = text::simplify(raw);
     // A stock short name's share class: 京东方A, 万科A, 张裕B.
     let simplified = match simplified.strip_suffix(['a', 'b']) {
-        Some(s) if s.chars().next_back().is_some_and(is_cjk) => s.to_string(),
+        Some(s) if s.chars().next_back().is_some_and(text::is_ideograph) => s.to_string(),
         _ => simplified,
     };
     let folded = text::fold_simplified(&simplified);

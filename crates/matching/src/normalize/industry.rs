@@ -13,6 +13,8 @@ use std::sync::LazyLock;
 
 use jieba_rs::Jieba;
 
+use super::text;
+
 /// jieba with its default dictionary (≈ 350,000 words with frequencies and tags), loaded once
 /// per process (≈ 0.2 s, ≈ 40 MB).
 static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
@@ -289,7 +291,10 @@ static VOCABULARY: LazyLock<HashSet<String>> = LazyLock::new(|| {
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t').map(|(_, name)| name.trim()));
     for name in category_names {
-        for part in name.split(|c: char| !is_cjk(c)).filter(|p| !p.is_empty()) {
+        for part in name
+            .split(|c: char| !text::is_ideograph(c))
+            .filter(|p| !p.is_empty())
+        {
             for t in JIEBA.cut(part, false) {
                 let w = t.word;
                 if w.chars().count() < 2 || NOT_INDUSTRY.contains(&w) {
@@ -306,21 +311,17 @@ static VOCABULARY: LazyLock<HashSet<String>> = LazyLock::new(|| {
     words
 });
 
-fn is_cjk(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
-}
-
 /// A word of a name as jieba cuts it, with its part-of-speech tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Word<'a> {
-    pub text: &'a str,
-    pub tag: &'a str,
+struct Word<'a> {
+    text: &'a str,
+    tag: &'a str,
 }
 
 /// The words of `s` (folded text), in order; their texts concatenate to `s`. Without jieba's
 /// HMM: characters its dictionary does not join stay single, which is how new brands (同建,
 /// 垣燊) show up.
-pub fn words(s: &str) -> Vec<Word<'_>> {
+fn words(s: &str) -> Vec<Word<'_>> {
     JIEBA
         .tag(s, false)
         .into_iter()
@@ -350,9 +351,9 @@ fn covered(word: &str) -> bool {
 }
 
 /// Is this word (of at least two characters) an industry word?
-pub fn is_industry_word(w: Word<'_>) -> bool {
+fn is_industry_word(w: Word<'_>) -> bool {
     let chars = w.text.chars().count();
-    if chars < 2 || !w.text.chars().all(is_cjk) {
+    if chars < 2 || !w.text.chars().all(text::is_ideograph) {
         return false;
     }
     if VOCABULARY.contains(w.text) {

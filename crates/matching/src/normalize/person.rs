@@ -16,10 +16,6 @@ pub struct PersonName {
     pub chinese: bool,
 }
 
-fn is_cjk(c: char) -> bool {
-    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
-}
-
 /// Splits a Latin name written as one token into pinyin syllables where that is unambiguous
 /// enough to help ("xiaoming" → "xiao ming"); leaves other words as they are.
 fn latin_tokens(s: &str) -> Vec<String> {
@@ -31,13 +27,16 @@ fn latin_tokens(s: &str) -> Vec<String> {
 
 pub fn parse_person_name(raw: &str) -> PersonName {
     let simplified = text::simplify(raw);
-    let chinese = simplified.chars().any(is_cjk);
+    let chinese = simplified.chars().any(text::is_ideograph);
     let folded = text::fold_simplified(&simplified);
     let mut tokens: Vec<String> = if chinese {
         // Surname and given name as syllables; Latin readings join per part so that 张伟 and
         // "Zhang Wei" both give ["wei", "zhang"], and 张小明 and "Zhang Xiaoming" ["xiaoming",
         // "zhang"].
-        let cjk: Vec<char> = simplified.chars().filter(|&c| is_cjk(c)).collect();
+        let cjk: Vec<char> = simplified
+            .chars()
+            .filter(|&c| text::is_ideograph(c))
+            .collect();
         let syllable = |c: char| {
             c.to_pinyin()
                 .map(|p| p.plain().to_string())

@@ -147,8 +147,13 @@ fn is_letter_or_digit(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()
     } else {
-        IDEOGRAPHS.iter().any(|r| r.contains(&c)) || c.is_alphanumeric()
+        is_ideograph(c) || c.is_alphanumeric()
     }
+}
+
+/// A Chinese character (CJK unified ideograph, extension A included).
+pub fn is_ideograph(c: char) -> bool {
+    IDEOGRAPHS.iter().any(|r| r.contains(&c))
 }
 
 /// Pinyin of the Chinese characters (first reading, no tones), other letters and digits kept:

@@ -50,9 +50,11 @@ pub async fn check(
 ) -> ApiResult<Response> {
     let outcome = state.service.check_customer(&auth.user, fields).await?;
     if outcome.verdict == CheckVerdict::Duplicate {
-        let err = ApiError::from(ServiceError::Duplicate {
+        let mut err = ApiError::from(ServiceError::Duplicate {
             matches: outcome.matches,
         });
+        err.body.more_matches = Some(outcome.more_matches);
+        err.body.more_matches_exact = Some(outcome.more_matches_exact);
         return Ok(err.into_response());
     }
     Ok(Json(outcome).into_response())
