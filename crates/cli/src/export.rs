@@ -64,6 +64,7 @@ pub async fn export(service: &Service, args: &ExportArgs) -> Result<()> {
         "created_by",
         "created_at",
         "last_followup_at",
+        "note",
     ];
     let mut rows = Vec::new();
     let mut offset = 0;
@@ -125,6 +126,7 @@ pub async fn export(service: &Service, args: &ExportArgs) -> Result<()> {
                 Cell::from(user(Some(c.created_by), false)),
                 time(Some(c.created_at)),
                 time(c.last_followup_at),
+                opt(&f.note),
             ]);
         }
     }

@@ -7,6 +7,7 @@ both_backends!(
     users_and_serve,
     recycle_processes_on_one_database,
     import_and_export,
+    legacy_values_cost_no_row,
 );
 
 use std::process::{Child, Command, Output, Stdio};
@@ -352,7 +353,8 @@ async fn import_and_export(backend: Backend) {
                 星河互联科技（北京）有限公司,+86 10 6234 5678,,\n\
                 上海蓝鲸贸易,138 0013 8000,,\n\
                 坏电话公司,12,,\n\
-                广州远洋物流有限公司,13900139000,ops@yuanyang-wl.com,\n";
+                广州远洋物流有限公司,13900139000,ops@yuanyang-wl.com,\n\
+                ,13700137000,,无名\n";
     std::fs::write(dir.join("book.csv"), format!("\u{feff}{text}")).unwrap();
 
     // Dry run: the same verdicts, nothing saved.
@@ -372,14 +374,22 @@ async fn import_and_export(backend: Backend) {
     );
     assert_eq!(
         last_line(&out),
-        "created 2, duplicate 2, suspected 0, error 1"
+        "created 3, duplicate 2, suspected 0, error 1"
     );
     let dry = result_rows(&dir.join("dry.csv"));
     let statuses: Vec<&str> = dry.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(
         statuses,
-        ["created", "duplicate", "duplicate", "error", "created"]
+        [
+            "created",
+            "duplicate",
+            "duplicate",
+            "created",
+            "created",
+            "error"
+        ]
     );
+    assert!(dry[3][6].contains("row 4, column 2 (电话)"), "{:?}", dry[3]);
     assert!(dry[1][5].contains("row 1"), "{:?}", dry[1]);
     let out = run(
         dir,
@@ -406,10 +416,10 @@ async fn import_and_export(backend: Backend) {
     );
     assert_eq!(
         last_line(&out),
-        "created 2, duplicate 2, suspected 0, error 1"
+        "created 3, duplicate 2, suspected 0, error 1"
     );
     let rows = result_rows(&dir.join("res.csv"));
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     assert_eq!(rows[0][..2], ["1", "created"]);
     let first_id = rows[0][2].clone();
     assert!(!first_id.is_empty());
@@ -421,13 +431,18 @@ async fn import_and_export(backend: Backend) {
         rows[2][4], "lisi",
         "a duplicate of lisi's customer names lisi"
     );
-    assert_eq!(rows[3][1], "error");
+    // A phone that cannot be one costs nothing: the row is saved, the value kept in the
+    // note, and the warnings column names the row and the column.
+    assert_eq!(rows[3][1], "created");
     assert!(
-        rows[3][5].contains("row 4, column 2 (电话)"),
+        rows[3][6].contains("row 4, column 2 (电话)"),
         "{:?}",
         rows[3]
     );
     assert_eq!(rows[4][1], "created");
+    // Only a row without a name is refused, named by its row.
+    assert_eq!(rows[5][1], "error");
+    assert!(rows[5][5].contains("row 6"), "{:?}", rows[5]);
 
     // Again: nothing new.
     let out = run(
@@ -445,7 +460,7 @@ async fn import_and_export(backend: Backend) {
     );
     assert_eq!(
         last_line(&out),
-        "created 0, duplicate 4, suspected 0, error 1"
+        "created 0, duplicate 5, suspected 0, error 1"
     );
 
     // GB18030 CSV and XLSX read the same.
@@ -465,7 +480,7 @@ async fn import_and_export(backend: Backend) {
     );
     assert_eq!(
         last_line(&out),
-        "created 0, duplicate 4, suspected 0, error 1"
+        "created 0, duplicate 5, suspected 0, error 1"
     );
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
@@ -489,7 +504,7 @@ async fn import_and_export(backend: Backend) {
     );
     assert_eq!(
         last_line(&out),
-        "created 0, duplicate 4, suspected 0, error 1"
+        "created 0, duplicate 5, suspected 0, error 1"
     );
 
     // Bad arguments are named.
@@ -526,7 +541,7 @@ async fn import_and_export(backend: Backend) {
         dir,
         &["export", "--out", "all.xlsx", "--database-url", &url],
     );
-    assert_eq!(last_line(&out), format!("exported 3 customers to all.xlsx"));
+    assert_eq!(last_line(&out), format!("exported 4 customers to all.xlsx"));
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("all.xlsx")).unwrap();
     let sheet = wb.worksheet_range("customers 客户").unwrap();
@@ -536,11 +551,117 @@ async fn import_and_export(backend: Backend) {
         [
             "上海蓝鲸贸易有限公司",
             "北京星河互联科技有限公司",
+            "坏电话公司",
             "广州远洋物流有限公司"
         ]
     );
     let owners: Vec<String> = sheet.rows().skip(1).map(|r| r[14].to_string()).collect();
-    assert_eq!(owners, ["lisi", "zhangsan", "zhangsan"]);
+    assert_eq!(owners, ["lisi", "zhangsan", "zhangsan", "zhangsan"]);
+    let notes: Vec<String> = sheet.rows().skip(1).map(|r| r[20].to_string()).collect();
+    assert_eq!(notes[1], "老客户");
+    assert!(notes[2].contains("12"), "{notes:?}");
     let out = run(dir, &["export", "--out", "all.txt", "--database-url", &url]);
     assert!(!out.status.success());
+}
+
+/// A legacy export as reps typed it over the years: the 310 real listed companies of the
+/// matching crate's test data, with old seven-digit landlines (possible, no longer valid),
+/// local numbers without an area code, "暂无" and stray digits in the phone column, and
+/// e-mails with typos in their domain. No row is refused, every value is kept (as an unverified
+/// identifier, or in the note), and running the file again creates nothing.
+async fn legacy_values_cost_no_row(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let url = db.url().to_string();
+    let out = run(
+        dir,
+        &[
+            "user",
+            "add",
+            "zhangsan",
+            "--role",
+            "rep",
+            "--password",
+            "s3cret-pass",
+            "--cap",
+            "1000",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = include_str!("../../matching/tests/data/real_names.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("full_name"))
+        .filter_map(|l| l.split('\t').next().map(str::to_string))
+        .collect();
+    assert!(names.len() >= 300);
+    let mut csv = String::from("客户名称,电话,邮箱,备注\n");
+    for (i, name) in names.iter().enumerate() {
+        let phone = match i % 6 {
+            0 => format!("138{i:08}"),
+            // Seven-digit numbers of cities that went to eight.
+            1 => format!("0531 {}", 8_000_000 + i),
+            2 => format!("(0755){}", 2_000_000 + i),
+            // A local number without its area code.
+            3 => format!("{}", 80_000_000 + i),
+            4 => "暂无".to_string(),
+            _ => format!("0{}", i % 100),
+        };
+        let email = match i % 3 {
+            0 => format!("info{i}@qq.con"),
+            1 => format!("sales{i}@gmial.com"),
+            _ => String::new(),
+        };
+        csv.push_str(&format!("{name},{phone},{email},第{i}行\n"));
+    }
+    std::fs::write(dir.join("legacy.csv"), &csv).unwrap();
+    let import = |result: &str| {
+        run(
+            dir,
+            &[
+                "import",
+                "legacy.csv",
+                "--owner",
+                "zhangsan",
+                "--result",
+                result,
+                "--database-url",
+                &url,
+            ],
+        )
+    };
+    let out = import("first.csv");
+    let rows = result_rows(&dir.join("first.csv"));
+    assert_eq!(rows.len(), names.len());
+    let errors: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "error").collect();
+    assert!(errors.is_empty(), "no row may be refused: {errors:?}");
+    let saved = rows
+        .iter()
+        .filter(|r| r[1] == "created" || r[1] == "suspected")
+        .count();
+    assert_eq!(saved, names.len(), "{}", last_line(&out));
+    // Every row carries an imperfect value, and its row says so.
+    for r in &rows {
+        assert!(!r[6].is_empty(), "{r:?}");
+    }
+    // And a rerun creates nothing: each row is the customer it created.
+    let out = import("second.csv");
+    assert_eq!(
+        last_line(&out),
+        format!("created 0, duplicate {}, suspected 0, error 0", names.len())
+    );
+    let again = result_rows(&dir.join("second.csv"));
+    for (a, b) in rows.iter().zip(&again) {
+        assert_eq!(
+            b[3], a[2],
+            "row {} is a duplicate of its own customer",
+            a[0]
+        );
+    }
 }

@@ -1023,14 +1023,22 @@ async fn webhook_delivery_killed_midway(backend: Backend) {
 const API_IMPORT_ENTITIES: usize = 4400;
 
 /// A stored result line: row, status, customer, matched customer, owner, message.
-type StoredResult = (i64, String, Option<i64>, Option<i64>, String, String);
+type StoredResult = (
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    String,
+);
 
 /// A job's result lines as stored, in row order.
 async fn stored_results(store: &Store, job: i64) -> Vec<StoredResult> {
     rows(
         store,
         &format!(
-            "SELECT row_no, status, customer_id, matched_customer_id, owner, message
+            "SELECT row_no, status, customer_id, matched_customer_id, owner, message, warnings
              FROM import_results WHERE job_id = {job} ORDER BY row_no"
         ),
     )
@@ -1143,6 +1151,7 @@ async fn check_result_file(
                 id_text(r.3),
                 r.4.clone(),
                 r.5.clone(),
+                r.6.clone(),
             ]
         })
         .collect();

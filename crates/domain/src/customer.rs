@@ -90,6 +90,10 @@ pub struct CustomerFields {
     /// People (B2C) only: identity number (居民身份证号码, passport, social security number).
     #[serde(default)]
     pub id_number: Option<String>,
+    /// Free text (备注): what a rep notes, and any value an import or a lead carried that
+    /// could not be used as what its column said (kept here as typed, never dropped).
+    #[serde(default, alias = "remark")]
+    pub note: Option<String>,
 }
 
 /// A problem with one field of a request, named so that a person can find and fix it.
@@ -118,6 +122,7 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 500;
 pub const MAX_LIST_ITEMS: usize = 20;
 pub const MAX_CONTACTS: usize = 50;
+pub const MAX_NOTE_CHARS: usize = 5000;
 
 impl CustomerFields {
     /// Trims every text field and drops empty optional values and empty list entries, so that
@@ -146,6 +151,7 @@ impl CustomerFields {
         self.postcode = opt(self.postcode);
         self.birth_date = opt(self.birth_date);
         self.id_number = opt(self.id_number);
+        self.note = opt(self.note);
         self.contacts = self
             .contacts
             .into_iter()
@@ -202,6 +208,16 @@ impl CustomerFields {
                 }
             }
         }
+        if let Some(n) = &self.note {
+            let n = n.chars().count();
+            if n > MAX_NOTE_CHARS {
+                errs.push(FieldError::new(
+                    "note",
+                    "too_long",
+                    format!("note is {n} characters; at most {MAX_NOTE_CHARS} are allowed"),
+                ));
+            }
+        }
         check_list(&mut errs, "phones", &self.phones);
         check_list(&mut errs, "emails", &self.emails);
         if self.contacts.len() > MAX_CONTACTS {
@@ -236,6 +252,57 @@ impl CustomerFields {
             check_list(&mut errs, &format!("contacts[{i}].emails"), &c.emails);
         }
         errs
+    }
+}
+
+impl CustomerFields {
+    /// Takes the value at `path` (`phones[1]`, `contacts[0].emails[2]`, `credit_code`) out of
+    /// its field, leaving an empty string or `None` behind ([`CustomerFields::tidy`] drops
+    /// it), and names what it was in words for the note: "电话 / phone". `None` for a path
+    /// that holds no value that can be set aside (the name).
+    pub fn set_aside(&mut self, path: &str) -> Option<(&'static str, String)> {
+        fn index(s: &str, list: &str) -> Option<usize> {
+            s.strip_prefix(list)?
+                .strip_prefix('[')?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        }
+        fn take(v: &mut [String], i: Option<usize>) -> Option<String> {
+            v.get_mut(i?).map(std::mem::take)
+        }
+        let (contact, rest) = match path.strip_prefix("contacts[") {
+            Some(r) => {
+                let (c, rest) = r.split_once("].")?;
+                (Some(c.parse::<usize>().ok()?), rest)
+            }
+            None => (None, path),
+        };
+        let (phones, emails) = match contact {
+            Some(c) => {
+                let c = self.contacts.get_mut(c)?;
+                (&mut c.phones, &mut c.emails)
+            }
+            None => (&mut self.phones, &mut self.emails),
+        };
+        if let Some(v) = take(phones, index(rest, "phones")) {
+            return Some(("电话 / phone", v));
+        }
+        if let Some(v) = take(emails, index(rest, "emails")) {
+            return Some(("邮箱 / e-mail", v));
+        }
+        if contact.is_some() {
+            return None;
+        }
+        let (label, slot) = match path {
+            "website" => ("网址 / website", &mut self.website),
+            "credit_code" => ("统一社会信用代码 / credit code", &mut self.credit_code),
+            "birth_date" => ("出生日期 / date of birth", &mut self.birth_date),
+            "id_number" => ("证件号码 / id number", &mut self.id_number),
+            "postcode" => ("邮编 / postcode", &mut self.postcode),
+            _ => return None,
+        };
+        slot.take().map(|v| (label, v))
     }
 }
 
@@ -297,6 +364,39 @@ mod tests {
         assert_eq!(f.phones, vec!["138".to_string()]);
         assert_eq!(f.website, None);
         assert!(f.contacts.is_empty());
+    }
+
+    #[test]
+    fn values_are_set_aside_by_their_path() {
+        let mut f = CustomerFields {
+            name: "星河互联".into(),
+            phones: vec!["13800138000".into(), "abc".into()],
+            credit_code: Some("123".into()),
+            contacts: vec![Contact {
+                name: "张三".into(),
+                emails: vec!["zhang#xinghe".into()],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            f.set_aside("phones[1]").map(|x| x.1).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            f.set_aside("contacts[0].emails[0]").map(|x| x.1).as_deref(),
+            Some("zhang#xinghe")
+        );
+        assert_eq!(
+            f.set_aside("credit_code").map(|x| x.1).as_deref(),
+            Some("123")
+        );
+        assert_eq!(f.set_aside("name"), None);
+        assert_eq!(f.set_aside("phones[7]"), None);
+        let f = f.tidy();
+        assert_eq!(f.phones, vec!["13800138000".to_string()]);
+        assert!(f.contacts[0].emails.is_empty());
+        assert_eq!(f.credit_code, None);
     }
 
     #[test]

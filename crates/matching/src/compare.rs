@@ -242,7 +242,10 @@ pub fn levels(a: &Profile, b: &Profile) -> Levels {
     set(
         Field::CreditCode,
         match (&a.credit_code, &b.credit_code) {
-            (Some(x), Some(y)) => Some(if x == y { 0 } else { 1 }),
+            (Some(x), Some(y)) if x == y => Some(0),
+            // A mistyped code may be this one: no evidence either way.
+            _ if a.credit_code_unverified || b.credit_code_unverified => None,
+            (Some(_), Some(_)) => Some(1),
             _ => None,
         },
     );

@@ -27,6 +27,10 @@ pub struct Profile {
     /// Registrable company domains from the web site and non-free-mail addresses.
     pub domains: Vec<String>,
     pub credit_code: Option<String>,
+    /// The credit code's check character is wrong: it is compared as typed, and a different
+    /// code is no evidence of a different company (it may be the same code, mistyped).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub credit_code_unverified: bool,
     /// Most specific region known (name, address, city/province fields, landline area code),
     /// as a GB/T 2260 code.
     pub region: Option<String>,
@@ -89,9 +93,24 @@ pub struct PhoneId {
     pub weak: bool,
 }
 
-/// Collects normalized values, and errors for the values that are not valid.
+/// A record's profile, with what was wrong in its fields.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub profile: Profile,
+    /// Values kept though they could not be verified (a phone libphonenumber calls possible
+    /// but not valid, an e-mail with a typo in its domain, a credit code whose check
+    /// character is wrong): the record is saved, and the rep told.
+    pub warnings: Vec<FieldError>,
+    /// Values that cannot be what their field holds (letters for a phone, no `@` in an
+    /// e-mail): left out of the profile.
+    pub errors: Vec<FieldError>,
+}
+
+/// Collects normalized values, warnings for the values kept unverified, and errors for the
+/// values that cannot be used.
 struct Builder {
     errors: Vec<FieldError>,
+    warnings: Vec<FieldError>,
     phones: Vec<PhoneId>,
     area_city: Option<String>,
     emails: BTreeSet<String>,
@@ -99,30 +118,138 @@ struct Builder {
 }
 
 impl Builder {
-    fn phone(&mut self, path: String, raw: &str) {
-        match phone::parse_phones(raw) {
-            Ok(found) => {
-                for p in found {
-                    if self.area_city.is_none() {
-                        self.area_city = p.area_city.clone();
-                    }
-                    if !self.phones.iter().any(|q| q.e164 == p.e164) {
-                        self.phones.push(PhoneId {
-                            weak: p.weak(),
-                            e164: p.e164,
-                        });
-                    }
+    fn new() -> Builder {
+        Builder {
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            phones: Vec::new(),
+            area_city: None,
+            emails: BTreeSet::new(),
+            domains: BTreeSet::new(),
+        }
+    }
+
+    /// Phones, e-mails, web site and credit code: the credit code and whether it is
+    /// unverified.
+    fn identifiers(&mut self, fields: &CustomerFields) -> (Option<String>, bool) {
+        for (i, raw) in fields.phones.iter().enumerate() {
+            self.phone(format!("phones[{i}]"), raw);
+        }
+        for (c, contact) in fields.contacts.iter().enumerate() {
+            for (i, raw) in contact.phones.iter().enumerate() {
+                self.phone(format!("contacts[{c}].phones[{i}]"), raw);
+            }
+        }
+        for (i, raw) in fields.emails.iter().enumerate() {
+            self.email(format!("emails[{i}]"), raw);
+        }
+        for (c, contact) in fields.contacts.iter().enumerate() {
+            for (i, raw) in contact.emails.iter().enumerate() {
+                self.email(format!("contacts[{c}].emails[{i}]"), raw);
+            }
+        }
+        if let Some(raw) = &fields.website
+            && let Some(w) = self.check(
+                "website",
+                "invalid_website",
+                website::normalize_website(raw),
+            )
+            && !w.platform
+        {
+            self.domains.insert(w.registrable_domain);
+        }
+        let mut credit_code_unverified = false;
+        let credit_code = fields.credit_code.as_ref().and_then(|raw| {
+            match credit_code::normalize_credit_code(raw) {
+                Ok(c) => Some(c.as_str().to_string()),
+                // Eighteen characters of the right kinds, one of them mistyped: kept.
+                Err(credit_code::CreditCodeError::Check) => {
+                    credit_code_unverified = true;
+                    let raw = raw.trim();
+                    self.warnings.push(FieldError::new(
+                        "credit_code",
+                        "unverified_credit_code",
+                        format!(
+                            "统一社会信用代码 “{raw}” 校验位不符，已按原样保存，查重按原文比对；请核对 / the check character of credit code {raw} does not match: kept as typed and matched as written; please check it"
+                        ),
+                    ));
+                    Some(credit_code::clean(raw))
+                }
+                Err(e) => {
+                    self.errors.push(FieldError::new(
+                        "credit_code",
+                        "invalid_credit_code",
+                        e.to_string(),
+                    ));
+                    None
                 }
             }
-            Err(e) => self
-                .errors
-                .push(FieldError::new(path, "invalid_phone", e.to_string())),
+        });
+        (credit_code, credit_code_unverified)
+    }
+
+    fn phone(&mut self, path: String, raw: &str) {
+        let (found, errors) = phone::scan_phones(raw);
+        for p in found {
+            if !p.verified {
+                let raw = raw.trim();
+                self.warnings.push(if p.kind == phone::PhoneKind::Local {
+                    FieldError::new(
+                        path.clone(),
+                        "phone_missing_area_code",
+                        format!(
+                            "电话 “{raw}” 缺少区号，已按原样保存，查重时只作弱证据；请补上区号，如 010-88886666 / {raw} has no area code: kept as typed, weak evidence for the duplicate check; add the area code, e.g. 010-88886666"
+                        ),
+                    )
+                } else {
+                    FieldError::new(
+                        path.clone(),
+                        "unverified_phone",
+                        format!(
+                            "电话 “{raw}” 不是当前有效的号码（旧号码或少了一位？），已按原样保存，查重按数字比对 / {raw} is not a valid number today (an old number, or a digit missing?): kept as typed and matched on its digits"
+                        ),
+                    )
+                });
+            }
+            if self.area_city.is_none() {
+                self.area_city = p.area_city.clone();
+            }
+            if !self.phones.iter().any(|q| q.e164 == p.e164) {
+                self.phones.push(PhoneId {
+                    weak: p.weak(),
+                    e164: p.e164,
+                });
+            }
+        }
+        for e in errors {
+            self.errors.push(FieldError::new(
+                path.clone(),
+                "invalid_phone",
+                e.to_string(),
+            ));
         }
     }
 
     fn email(&mut self, path: String, raw: &str) {
         match email::normalize_email(raw) {
             Ok(e) => {
+                if !e.verified {
+                    let raw = raw.trim();
+                    let (zh, en) = match &e.suggestion {
+                        Some(s) => (
+                            format!("（是否应为 {s}？）"),
+                            format!(" (did you mean {s}?)"),
+                        ),
+                        None => (String::new(), String::new()),
+                    };
+                    self.warnings.push(FieldError::new(
+                        path,
+                        "unverified_email",
+                        format!(
+                            "邮箱 “{raw}” 可能有误{zh}，已按原样保存，查重按原文比对 / e-mail {raw} looks mistyped{en}: kept as typed and matched as written"
+                        ),
+                    ));
+                }
                 if !e.free_mail
                     && let Some(d) = e.registrable_domain
                 {
@@ -154,58 +281,33 @@ impl Profile {
     /// Normalizes and validates a record. Every invalid identifier is reported with the path of
     /// its field, so a form can mark all of them at once.
     pub fn build(fields: &CustomerFields) -> Result<Profile, Vec<FieldError>> {
-        let (profile, errors) = Profile::build_lenient(fields);
-        if errors.is_empty() {
-            Ok(profile)
+        let c = Profile::build_checked(fields);
+        if c.errors.is_empty() {
+            Ok(c.profile)
         } else {
-            Err(errors)
+            Err(c.errors)
         }
     }
 
     /// Like [`Profile::build`], but invalid values are left out and reported alongside: for
     /// batch work on files where a bad phone must not hide the rest of the row.
     pub fn build_lenient(fields: &CustomerFields) -> (Profile, Vec<FieldError>) {
-        let mut b = Builder {
-            errors: Vec::new(),
-            phones: Vec::new(),
-            area_city: None,
-            emails: BTreeSet::new(),
-            domains: BTreeSet::new(),
-        };
-        for (i, raw) in fields.phones.iter().enumerate() {
-            b.phone(format!("phones[{i}]"), raw);
-        }
-        for (c, contact) in fields.contacts.iter().enumerate() {
-            for (i, raw) in contact.phones.iter().enumerate() {
-                b.phone(format!("contacts[{c}].phones[{i}]"), raw);
-            }
-        }
-        for (i, raw) in fields.emails.iter().enumerate() {
-            b.email(format!("emails[{i}]"), raw);
-        }
-        for (c, contact) in fields.contacts.iter().enumerate() {
-            for (i, raw) in contact.emails.iter().enumerate() {
-                b.email(format!("contacts[{c}].emails[{i}]"), raw);
-            }
-        }
-        if let Some(raw) = &fields.website
-            && let Some(w) = b.check(
-                "website",
-                "invalid_website",
-                website::normalize_website(raw),
-            )
-            && !w.platform
-        {
-            b.domains.insert(w.registrable_domain);
-        }
-        let credit_code = fields.credit_code.as_ref().and_then(|raw| {
-            b.check(
-                "credit_code",
-                "invalid_credit_code",
-                credit_code::normalize_credit_code(raw),
-            )
-            .map(|c| c.as_str().to_string())
-        });
+        let c = Profile::build_checked(fields);
+        (c.profile, c.errors)
+    }
+
+    /// The values of a record's identifiers that are kept unverified: what a customer's page
+    /// marks. Cheaper than a whole profile (the name is not parsed).
+    pub fn warnings(fields: &CustomerFields) -> Vec<FieldError> {
+        let mut b = Builder::new();
+        b.identifiers(fields);
+        b.warnings
+    }
+
+    /// The profile, the values kept unverified and the values left out.
+    pub fn build_checked(fields: &CustomerFields) -> Checked {
+        let mut b = Builder::new();
+        let (credit_code, credit_code_unverified) = b.identifiers(fields);
         // A date that is not one (19801302: a typo) is an error, but its digits still compare.
         let birth_date = fields.birth_date.as_ref().and_then(|raw| {
             let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
@@ -283,6 +385,7 @@ impl Profile {
             emails: b.emails.into_iter().collect(),
             domains: b.domains.into_iter().collect(),
             credit_code,
+            credit_code_unverified,
             region,
             street,
             postcode,
@@ -290,7 +393,11 @@ impl Profile {
             birth_date,
             id_number,
         };
-        (profile, b.errors)
+        Checked {
+            profile,
+            warnings: b.warnings,
+            errors: b.errors,
+        }
     }
 }
 

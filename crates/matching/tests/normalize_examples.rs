@@ -4,7 +4,7 @@
 use leadguard_matching::normalize::company_name::parse_company_name;
 use leadguard_matching::normalize::credit_code::{CreditCodeError, normalize_credit_code};
 use leadguard_matching::normalize::email::normalize_email;
-use leadguard_matching::normalize::phone::{PhoneError, PhoneKind, parse_phones};
+use leadguard_matching::normalize::phone::{PhoneKind, parse_phones};
 use leadguard_matching::normalize::regions::{self, RegionLevel};
 use leadguard_matching::normalize::text::{fold, simplify};
 use leadguard_matching::normalize::website::normalize_website;
@@ -50,9 +50,9 @@ fn phones() {
         "+85223456789"
     );
     assert!(parse_phones("  ").unwrap().is_empty());
-    let e = parse_phones("88886666").unwrap_err();
-    assert_eq!(e, PhoneError::MissingAreaCode("88886666".into()));
-    assert!(e.to_string().contains("区号"));
+    let local = parse_phones("88886666").unwrap();
+    assert_eq!(local[0].kind, PhoneKind::Local);
+    assert!(!local[0].verified);
     assert_eq!(
         parse_phones("12345").unwrap_err().to_string(),
         "无法识别的电话号码 “12345” / not a valid phone number: 12345"

@@ -84,22 +84,18 @@ proptest! {
             typed.push_str(&format!("{ext_marker}{e}"));
         }
         let typed = if wide { widen(&typed) } else { typed };
-        let plain = phone::parse_phones(&format!("0{area}{sub}"));
-        let got = phone::parse_phones(&typed);
-        match plain {
-            // Not every subscriber range is in service; then no spelling of it is valid.
-            Err(_) => prop_assert!(got.is_err(), "{}", typed),
-            Ok(plain) => {
-                let got = got?;
-                prop_assert_eq!(got.len(), 1, "{}", typed);
-                prop_assert_eq!(&got[0].e164, &format!("+86{area}{sub}"));
-                prop_assert_eq!(&got[0].e164, &plain[0].e164);
-                prop_assert_eq!(got[0].kind, phone::PhoneKind::Landline);
-                prop_assert_eq!(got[0].extension.clone(), ext.map(|e| e.to_string()), "{}", typed);
-                prop_assert!(got[0].area_city.is_some());
-                prop_assert_eq!(e164s(&got[0].e164)?, vec![got[0].e164.clone()]);
-            }
-        }
+        // Not every subscriber range is in service; a number in none is kept unverified,
+        // the same however it is spelt.
+        let plain = phone::parse_phones(&format!("0{area}{sub}")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let got = phone::parse_phones(&typed).map_err(|e| TestCaseError::fail(format!("{typed}: {e}")))?;
+        prop_assert_eq!(got.len(), 1, "{}", typed);
+        prop_assert_eq!(&got[0].e164, &format!("+86{area}{sub}"));
+        prop_assert_eq!(&got[0].e164, &plain[0].e164);
+        prop_assert_eq!(got[0].verified, plain[0].verified, "{}", typed);
+        prop_assert_eq!(got[0].kind, phone::PhoneKind::Landline);
+        prop_assert_eq!(got[0].extension.clone(), ext.map(|e| e.to_string()), "{}", typed);
+        prop_assert!(got[0].area_city.is_some());
+        prop_assert_eq!(e164s(&got[0].e164)?, vec![got[0].e164.clone()]);
     }
 
     #[test]
@@ -112,14 +108,27 @@ proptest! {
         prop_assert_eq!(got, vec![format!("+86{m1}"), format!("+86{m2}")]);
     }
 
+    /// No number of a possible length is refused: whatever its digits, a national number of
+    /// 7–12 digits after the trunk 0 is kept (verified or not) under +86 and its digits.
     #[test]
-    fn local_numbers_ask_for_the_area_code(sub in 20_000_000u32..99_999_999, s1 in sep()) {
+    fn possible_numbers_are_never_refused(nsn in "[1-9][0-9]{6,11}", s1 in sep(), wide in any::<bool>()) {
+        let mid = nsn.len() / 2;
+        let typed = format!("0{}{s1}{}", &nsn[..mid], &nsn[mid..]);
+        let typed = if wide { widen(&typed) } else { typed };
+        let got = phone::parse_phones(&typed).map_err(|e| TestCaseError::fail(format!("{typed}: {e}")))?;
+        prop_assert_eq!(got.len(), 1, "{}", typed);
+        prop_assert_eq!(&got[0].e164, &format!("+86{nsn}"), "{}", typed);
+    }
+
+    #[test]
+    fn local_numbers_are_kept_by_their_digits(sub in 20_000_000u32..99_999_999, s1 in sep()) {
         let s = sub.to_string();
         let typed = format!("{}{s1}{}", &s[..4], &s[4..]);
-        prop_assert!(
-            matches!(phone::parse_phones(&typed), Err(phone::PhoneError::MissingAreaCode(_))),
-            "{}", typed
-        );
+        let got = phone::parse_phones(&typed).map_err(|e| TestCaseError::fail(format!("{typed}: {e}")))?;
+        prop_assert_eq!(got.len(), 1, "{}", typed);
+        prop_assert_eq!(got[0].kind, phone::PhoneKind::Local);
+        prop_assert!(!got[0].verified && got[0].weak());
+        prop_assert_eq!(&got[0].e164, &s);
     }
 
     #[test]

@@ -26,6 +26,7 @@ both_backends!(
     lists_filter_search_and_paginate,
     users_and_teams_are_managed_by_admins,
     repeated_failed_logins_are_throttled,
+    imperfect_values_are_kept_flagged_and_matched,
 );
 
 async fn health_and_openapi(backend: Backend) {
@@ -898,7 +899,8 @@ async fn bad_input_gets_clear_errors_and_saves_nothing(backend: Backend) {
             "emails[0]",
         ),
         (
-            json!({"name": "x", "credit_code": "91350100M000100Y44"}),
+            // Seventeen characters: no credit code (a wrong check character is kept, flagged).
+            json!({"name": "x", "credit_code": "91350100M000100Y4"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
             "credit_code",
@@ -1228,4 +1230,133 @@ async fn repeated_failed_logins_are_throttled(backend: Backend) {
     app.clock.advance(chrono::Duration::minutes(15));
     let (s, v) = attempt("zhangsan", common::PASSWORD).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// A phone libphonenumber calls possible but not valid (an old seven-digit number, a digit
+/// missing), an e-mail with a typo in its domain, a credit code with a wrong check character:
+/// the customer is saved with the value as typed and a warning, and the value still finds the
+/// customer, however it is written. Leads are never refused for a value: what cannot be a
+/// phone at all is kept in the note.
+async fn imperfect_values_are_kept_flagged_and_matched(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.user("zhangsan", Role::Rep, Some("east"), None).await;
+    let b = app.user("lisi", Role::Rep, Some("east"), None).await;
+    let root = app.user("root", Role::Admin, None, None).await;
+
+    let (s, v) = app
+        .post(
+            "/api/v1/customers",
+            &a,
+            json!({"name": "济南鲁信实业有限公司", "phones": ["0531 8918272"],
+                   "emails": ["sales@luxin.con"], "credit_code": "91370100163040459X"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["phones"][0], "0531 8918272", "kept as typed");
+    let codes: Vec<&str> = v["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w["code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "unverified_phone",
+            "unverified_email",
+            "unverified_credit_code"
+        ],
+        "{v}"
+    );
+    assert_eq!(v["warnings"][0]["field"], "phones[0]");
+    assert!(
+        v["warnings"][1]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("sales@luxin.com")),
+        "suggests the address meant: {v}"
+    );
+    // The customer's page keeps the marks.
+    let id = v["id"].as_i64().expect("id");
+    let (_, page) = app.get(&format!("/api/v1/customers/{id}"), &a).await;
+    assert_eq!(page["warnings"].as_array().map(Vec::len), Some(3), "{page}");
+    // The check says so before saving.
+    let (s, v) = app
+        .post(
+            "/api/v1/customers/check",
+            &b,
+            json!({"name": "某公司", "phones": ["(0755)2184810"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["warnings"][0]["code"], "unverified_phone", "{v}");
+
+    // The same unverified values, written otherwise, are the same customer.
+    for (body, what) in [
+        (
+            json!({"name": "鲁信", "phones": ["(0531)8918272"]}),
+            "phone",
+        ),
+        (
+            json!({"name": "鲁信", "phones": ["+86 531 891 8272"]}),
+            "phone",
+        ),
+        (
+            json!({"name": "鲁信", "emails": ["Sales@Luxin.con"]}),
+            "e-mail",
+        ),
+        (
+            json!({"name": "鲁信", "credit_code": "91370100163040459x"}),
+            "credit code",
+        ),
+    ] {
+        let (s, v) = app.post("/api/v1/customers", &b, body).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{what}: {v}");
+        assert_eq!(v["matches"][0]["customer_id"], id, "{what}: {v}");
+    }
+
+    // What cannot be a phone at all is still refused at entry…
+    let (s, v) = app
+        .post(
+            "/api/v1/customers",
+            &b,
+            json!({"name": "青岛海景贸易有限公司", "phones": ["abc"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // …but a lead carrying it is saved, the value kept in the note.
+    let (s, v) = app
+        .post(
+            "/api/v1/leads",
+            &root,
+            json!({"name": "青岛海景贸易有限公司", "phones": ["abc", "0532 8123456"],
+                   "emails": ["no-at-sign"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let codes: Vec<&str> = v["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w["code"].as_str().unwrap_or_default())
+        .collect();
+    assert!(codes.contains(&"kept_in_note"), "{v}");
+    assert!(codes.contains(&"unverified_phone"), "{v}");
+    let lead_id = v["customer_id"].as_i64().expect("customer id");
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{lead_id}"), &root)
+        .await;
+    let note = c["note"].as_str().unwrap_or_default();
+    assert!(note.contains("abc") && note.contains("no-at-sign"), "{c}");
+    assert_eq!(c["phones"], json!(["0532 8123456"]), "{c}");
+    // The same lead again is a duplicate, through the unverified number.
+    let (s, v) = app
+        .post(
+            "/api/v1/leads",
+            &root,
+            json!({"name": "海景贸易", "phones": ["0532-8123456"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["customer_id"], lead_id, "{v}");
+    assert_eq!(app.customer_count().await, 2);
 }

@@ -309,6 +309,22 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     b.click("#go-on").await;
     assert_ne!(b.attribute("#save", "disabled").await, json!(true));
 
+    // 2c. An old seven-digit landline (before Jinan went to eight digits): the form says it
+    //     is kept as typed but unverified, saving is allowed, and the customer's page keeps
+    //     the mark.
+    b.goto(&format!("{base}/#/mine")).await;
+    b.find("#mine-table").await;
+    b.goto(&format!("{base}/#/new")).await;
+    b.type_into("#f-name", "济南鲁信实业有限公司").await;
+    b.type_into("#f-phones", "0531 8918272").await;
+    let marks = b.wait_text("#check-warnings", "0531 8918272").await;
+    assert!(marks.contains("已按原样保存"), "{marks}");
+    assert_ne!(b.attribute("#save", "disabled").await, json!(true));
+    b.click("#save").await;
+    let marks = b.wait_text("#value-warnings", "0531 8918272").await;
+    assert!(marks.contains("未能验证"), "{marks}");
+    b.screenshot("02c-unverified-phone.png").await;
+
     // 3. Claim from the pool, with the rules shown.
     b.goto(&format!("{base}/#/pool")).await;
     assert!(b.text("#pool-rules").await.contains("每日最多领取"));

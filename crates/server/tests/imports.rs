@@ -26,6 +26,7 @@ const CSV: &str = "客户名称,电话,邮箱,地址
 北京星河互联科技有限公司,+86 10 6234 5678,,
 深圳前海微众贸易有限公司,12,,
 成都天府软件园开发有限公司,028-85556666,,四川省成都市高新区天府大道
+,13812345678,,
 ";
 
 /// A server that works import jobs every 20 ms (the one under test answers the uploads).
@@ -142,14 +143,14 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
         location.as_deref(),
         Some(format!("/api/v1/imports/{id}").as_str())
     );
-    assert_eq!(job["total_rows"], 5);
+    assert_eq!(job["total_rows"], 6);
     assert_eq!(job["owner"], "zhangsan");
     assert_eq!(job["submitted_by"], "zhangsan");
 
     let job = finished(&app, &zhangsan, id).await;
     assert_eq!(job["status"], "done", "{job}");
-    assert_eq!(job["rows_done"], 5);
-    assert_eq!(counts(&job), (2, 2, 0, 1), "{job}");
+    assert_eq!(job["rows_done"], 6);
+    assert_eq!(counts(&job), (3, 2, 0, 1), "{job}");
 
     let rows = result_rows(&app, &zhangsan, id).await;
     assert_eq!(
@@ -160,10 +161,11 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
             "customer_id",
             "matched_customer_id",
             "owner",
-            "message"
+            "message",
+            "warnings"
         ]
     );
-    assert_eq!(rows.len(), 6, "one line per input row: {rows:?}");
+    assert_eq!(rows.len(), 7, "one line per input row: {rows:?}");
     let first: i64 = rows[1][2].parse().expect("row 1 created with an id");
     assert_eq!((rows[1][0].as_str(), rows[1][1].as_str()), ("1", "created"));
     // Row 2 repeats row 1 (short name, phone in another format): the file's own duplicate.
@@ -175,14 +177,23 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
     assert_eq!(rows[3][3], lisis.to_string());
     assert_eq!(rows[3][4], "lisi");
     assert!(rows[3][5].contains("owned by lisi"), "{:?}", rows[3]);
-    // Row 4's phone: the row and the column, by number and header.
-    assert_eq!(rows[4][1], "error");
+    // Row 4's phone cannot be one: the customer is saved all the same, the value kept in its
+    // note, and the warning names the row and the column, by number and header.
+    assert_eq!(rows[4][1], "created", "{:?}", rows[4]);
     assert!(
-        rows[4][5].contains("row 4, column 2 (电话)"),
+        rows[4][6].contains("row 4, column 2 (电话)"),
         "{:?}",
         rows[4]
     );
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{}", rows[4][2]), &zhangsan)
+        .await;
+    assert!(c["phones"].as_array().is_some_and(Vec::is_empty), "{c}");
+    assert!(c["note"].as_str().is_some_and(|n| n.contains("12")), "{c}");
     assert_eq!(rows[5][1], "created");
+    // Only a row with no name at all is refused.
+    assert_eq!(rows[6][1], "error");
+    assert!(rows[6][5].contains("row 6"), "{:?}", rows[6]);
 
     // The customers are zhangsan's, like any entered in the UI.
     let (status, c) = app
@@ -203,8 +214,8 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{again}");
     let again = finished(&app, &zhangsan, again["id"].as_i64().expect("id")).await;
-    assert_eq!(counts(&again), (0, 4, 0, 1), "{again}");
-    assert_eq!(app.customer_count().await, 3);
+    assert_eq!(counts(&again), (0, 5, 0, 1), "{again}");
+    assert_eq!(app.customer_count().await, 4);
 
     // Who sees the jobs: the uploader, their manager; not a rep of another team.
     let (_, mine) = app.get("/api/v1/imports", &zhangsan).await;
@@ -217,7 +228,7 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
     assert_eq!(theirs, json!([]));
 
     // A manager imports for a rep of the team; the same rows as XLSX give the same verdicts
-    // (all duplicates now, but the phone error stays an error).
+    // (all duplicates now, but the nameless row stays an error).
     let mut rdr = csv::Reader::from_reader(CSV.as_bytes());
     let sheet = leadguard_tabular::Sheet {
         name: "客户".into(),
@@ -249,7 +260,7 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
     let job = finished(&app, &manager, job["id"].as_i64().expect("id")).await;
     assert_eq!(job["owner"], "zhangsan");
     assert_eq!(job["submitted_by"], "wangfang");
-    assert_eq!(counts(&job), (0, 4, 0, 1), "{job}");
+    assert_eq!(counts(&job), (0, 5, 0, 1), "{job}");
 
     // A dry run reports what would happen and saves nothing.
     let fresh = "公司名称,手机\n南京紫金山数据有限公司,13912345678\n南京紫金山数据,139 1234 5678\n";
@@ -271,7 +282,7 @@ async fn uploaded_file_is_checked_row_by_row_with_progress_and_results(backend: 
         "{rows:?}"
     );
     assert_eq!(rows[2][5], "duplicate of row 1 of this file");
-    assert_eq!(app.customer_count().await, 3);
+    assert_eq!(app.customer_count().await, 4);
     app.assert_owner_counts_kept().await;
 }
 

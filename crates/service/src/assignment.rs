@@ -23,8 +23,8 @@ use leadguard_domain::keys::{KeyKind, MatchKey};
 use leadguard_domain::ownership::effective_cap;
 use leadguard_domain::user::{Role, User};
 use leadguard_domain::{Id, Timestamp};
-use leadguard_matching::Verdict;
 use leadguard_matching::normalize::regions::{self, RegionLevel};
+use leadguard_matching::{Profile, Verdict};
 use leadguard_store::{Exec, NewDecision, RuleData, RuleRow};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -193,6 +193,9 @@ pub struct LeadOutcome {
     /// The existing customers it matched (duplicate), or looked like (suspected).
     pub matches: Vec<MatchView>,
     pub collision_cases: Vec<Id>,
+    /// Values kept unverified, or kept in the note because they could not be used: a lead is
+    /// never refused for them.
+    pub warnings: Vec<FieldError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -941,8 +944,20 @@ impl Service {
                 "the estimated value must be a number ≥ 0 (yuan)",
             ));
         }
-        let (fields, profile) = self.prepare(req.customer.clone())?;
-        let lead = facts(&fields, &req);
+        let (fields, profile, warnings) = self.prepare_keeping(req.customer.clone())?;
+        let mut outcome = self.intake_prepared(actor, &req, fields, profile).await?;
+        outcome.warnings = warnings;
+        Ok(outcome)
+    }
+
+    async fn intake_prepared(
+        &self,
+        actor: &User,
+        req: &LeadRequest,
+        fields: CustomerFields,
+        profile: Profile,
+    ) -> Result<LeadOutcome> {
+        let lead = facts(&fields, req);
         let now = self.now();
         let mut tx = self.store.begin().await?;
         tx.lock_keys(&profile.lock_keys()).await?;
@@ -1027,6 +1042,7 @@ impl Service {
             decision: decided.view(),
             matches,
             collision_cases,
+            warnings: Vec::new(),
         })
     }
 
@@ -1144,6 +1160,7 @@ impl Service {
             decision: decided.view(),
             matches,
             collision_cases: Vec::new(),
+            warnings: Vec::new(),
         })
     }
 }

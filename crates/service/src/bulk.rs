@@ -44,9 +44,14 @@ pub enum RowResult {
         id: Id,
         suspected: Vec<MatchView>,
         collision_cases: Vec<Id>,
+        /// Values kept unverified, or set aside in the note (see [`Service::prepare_keeping`]).
+        warnings: Vec<FieldError>,
     },
     /// Not saved: the customer exists (stored before, or earlier in the batch).
-    Duplicate { matches: Vec<MatchView> },
+    Duplicate {
+        matches: Vec<MatchView>,
+        warnings: Vec<FieldError>,
+    },
     /// Not saved: the row's fields are invalid.
     Invalid(Vec<FieldError>),
     /// Not saved: the owner has as many customers as they may.
@@ -132,8 +137,9 @@ impl Fresh {
     }
 }
 
-/// A row normalized, with its profile, or the errors of its fields.
-type PreparedRow = std::result::Result<(CustomerFields, Profile), Vec<FieldError>>;
+/// A row normalized, with its profile and the warnings about its values, or the errors of
+/// its fields.
+type PreparedRow = std::result::Result<(CustomerFields, Profile, Vec<FieldError>), Vec<FieldError>>;
 
 /// Rows normalized.
 type Prepared = Vec<PreparedRow>;
@@ -231,7 +237,7 @@ impl Service {
         let lookup = self
             .lookup(
                 &mut snapshot.exec(),
-                prepared.iter().flatten(),
+                prepared.iter().flatten().map(|(_, p, _)| p),
                 Some(base.last_id),
             )
             .await?;
@@ -325,7 +331,7 @@ impl Service {
     ) -> Result<Vec<RowResult>> {
         let rows = entries
             .into_iter()
-            .map(|(user, fields, profile)| (user, Ok((fields, profile))))
+            .map(|(user, fields, profile)| (user, Ok((fields, profile, Vec::new()))))
             .collect();
         let (results, _) = self
             .enter_prepared(tx, rows, None, OwnDuplicates::Reported)
@@ -333,10 +339,11 @@ impl Service {
         Ok(results)
     }
 
-    /// Every row normalized, or the errors of its fields.
+    /// Every row normalized, values that cannot be used set aside in its note, or the errors
+    /// of its fields.
     fn prepare_rows(&self, rows: Vec<CustomerFields>) -> Prepared {
         rows.into_iter()
-            .map(|f| match self.prepare(f) {
+            .map(|f| match self.prepare_keeping(f) {
                 Ok(p) => Ok(p),
                 Err(ServiceError::Invalid(errs)) => Err(errs),
                 Err(e) => Err(vec![FieldError::new("", "invalid", e.to_string())]),
@@ -348,13 +355,13 @@ impl Service {
     async fn lookup<'r>(
         &self,
         exec: &mut Exec<'_>,
-        rows: impl Iterator<Item = &'r (CustomerFields, Profile)>,
+        rows: impl Iterator<Item = &'r Profile>,
         counted_up_to: Option<Id>,
     ) -> Result<Lookup> {
         let mut query_keys = BTreeSet::new();
         let mut unique_keys = BTreeSet::new();
         let mut name_keys = BTreeSet::new();
-        for (_, p) in rows {
+        for p in rows {
             query_keys.extend(p.query_keys());
             unique_keys.extend(p.unique_keys());
             name_keys.extend(p.frequency_keys());
@@ -443,7 +450,9 @@ impl Service {
         let (lookup, earlier) = match ahead {
             Some((lookup, earlier)) => (lookup, earlier),
             None => {
-                let profiles = rows.iter().filter_map(|(_, r)| r.as_ref().ok());
+                let profiles = rows
+                    .iter()
+                    .filter_map(|(_, r)| r.as_ref().ok().map(|(_, p, _)| p));
                 (
                     self.lookup(&mut tx.exec(), profiles, None).await?,
                     &no_earlier,
@@ -462,7 +471,7 @@ impl Service {
         let mut saved: Vec<(Id, &User, CustomerFields, Profile)> = Vec::new();
         let mut out = Vec::with_capacity(rows.len());
         for (entrant, row) in rows {
-            let (fields, profile) = match row {
+            let (fields, profile, warnings) = match row {
                 Ok(p) => p,
                 Err(errs) => {
                     out.push(RowResult::Invalid(errs));
@@ -516,6 +525,7 @@ impl Service {
                 }
                 out.push(RowResult::Duplicate {
                     matches: duplicates,
+                    warnings,
                 });
                 continue;
             }
@@ -562,6 +572,7 @@ impl Service {
                 id,
                 suspected,
                 collision_cases,
+                warnings,
             });
         }
 

@@ -7,7 +7,7 @@ use leadguard_domain::Id;
 use leadguard_domain::access::{Access, customer_access};
 use leadguard_domain::audit::{AuditAction, rules};
 use leadguard_domain::collision::CaseOrigin;
-use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind};
+use leadguard_domain::customer::{Contact, Customer, CustomerFields, CustomerKind, FieldError};
 use leadguard_domain::event::EventType;
 use leadguard_domain::keys::{KeyKind, MatchKey};
 use leadguard_domain::user::{Role, User};
@@ -98,6 +98,7 @@ pub struct CustomerPatch {
     pub postcode: Option<String>,
     pub birth_date: Option<String>,
     pub id_number: Option<String>,
+    pub note: Option<String>,
 }
 
 impl CustomerPatch {
@@ -124,6 +125,7 @@ impl CustomerPatch {
             (&mut f.postcode, self.postcode),
             (&mut f.birth_date, self.birth_date),
             (&mut f.id_number, self.id_number),
+            (&mut f.note, self.note),
         ] {
             if let Some(v) = v {
                 *slot = Some(v);
@@ -169,6 +171,62 @@ impl Service {
             .profile(&fields)
             .map_err(ServiceError::Invalid)?;
         Ok((fields, profile))
+    }
+
+    /// Like [`Service::prepare`], for imports and inbound leads, where a refused row or lead
+    /// is a lost customer: a value that cannot be what its field says (letters for a phone,
+    /// an e-mail without `@`) is taken out of its field and kept, as typed, in the note.
+    /// Returns the warnings too: those values, and the values kept unverified. Only what
+    /// cannot be set aside (no name, a name too long) is still an error.
+    pub(crate) fn prepare_keeping(
+        &self,
+        fields: CustomerFields,
+    ) -> Result<(CustomerFields, Profile, Vec<FieldError>)> {
+        let mut fields = fields.tidy();
+        let errs = fields.validate_shape();
+        if !errs.is_empty() {
+            return Err(ServiceError::Invalid(errs));
+        }
+        let checked = Profile::build_checked(&fields);
+        if checked.errors.is_empty() {
+            return Ok((fields, checked.profile, checked.warnings));
+        }
+        let mut warnings = checked.warnings;
+        let mut notes = Vec::new();
+        let mut refused = Vec::new();
+        for e in checked.errors {
+            match fields.set_aside(&e.field) {
+                Some((label, value)) => {
+                    notes.push(format!("{label}: {value}"));
+                    warnings.push(FieldError::new(
+                        e.field,
+                        "kept_in_note",
+                        format!(
+                            "{}；已原样保存到备注 / kept as typed in the note",
+                            e.message
+                        ),
+                    ));
+                }
+                None => refused.push(e),
+            }
+        }
+        if !refused.is_empty() {
+            return Err(ServiceError::Invalid(refused));
+        }
+        let set_aside = format!(
+            "未能识别的值 / values not recognized — {}",
+            notes.join("; ")
+        );
+        fields.note = Some(match fields.note.take() {
+            Some(n) => format!("{n}\n{set_aside}"),
+            None => set_aside,
+        });
+        let fields = fields.tidy();
+        let profile = self
+            .matcher
+            .profile(&fields)
+            .map_err(ServiceError::Invalid)?;
+        Ok((fields, profile, warnings))
     }
 
     /// Stored customers that `profile` matches (suspected or duplicate), duplicates first,
@@ -247,9 +305,19 @@ impl Service {
         _actor: &User,
         fields: CustomerFields,
     ) -> Result<CheckOutcome> {
-        let (_, profile) = self.prepare(fields)?;
+        let (fields, profile) = self.prepare(fields)?;
+        let warnings = Profile::warnings(&fields);
+        self.check_prepared(&profile, warnings).await
+    }
+
+    /// The duplicate check of a prepared record.
+    pub(crate) async fn check_prepared(
+        &self,
+        profile: &Profile,
+        warnings: Vec<FieldError>,
+    ) -> Result<CheckOutcome> {
         let mut conn = self.store.read().await?;
-        let found = self.find_matches(&mut conn.exec(), &profile, None).await?;
+        let found = self.find_matches(&mut conn.exec(), profile, None).await?;
         let verdict = match found.matches.first().map(|m| m.verdict) {
             Some(Verdict::Duplicate) => CheckVerdict::Duplicate,
             Some(Verdict::Suspected) => CheckVerdict::Suspected,
@@ -260,6 +328,7 @@ impl Service {
             matches: found.matches,
             more_matches: found.more,
             more_matches_exact: found.more_exact,
+            warnings,
         })
     }
 
@@ -267,6 +336,16 @@ impl Service {
     /// saves it, owned by the actor (first come, first served), recorded in the audit log.
     pub async fn create_customer(&self, actor: &User, fields: CustomerFields) -> Result<Created> {
         let (fields, profile) = self.prepare(fields)?;
+        self.create_prepared(actor, fields, profile).await
+    }
+
+    /// [`Service::create_customer`] of a prepared record.
+    pub(crate) async fn create_prepared(
+        &self,
+        actor: &User,
+        fields: CustomerFields,
+        profile: Profile,
+    ) -> Result<Created> {
         let entered = match self.store.backend() {
             // One writer: entries waiting for it are saved together (see `entries`).
             Backend::Sqlite => self.enter_grouped(actor, fields, profile).await?,

@@ -144,6 +144,7 @@ impl Service {
                             id,
                             suspected,
                             collision_cases,
+                            ..
                         } => {
                             self.grew();
                             tracing::info!(actor = %w.actor.username, customer_id = id, "customer created");
@@ -153,7 +154,7 @@ impl Service {
                                 collision_cases,
                             })
                         }
-                        RowResult::Duplicate { matches } => {
+                        RowResult::Duplicate { matches, .. } => {
                             tracing::info!(actor = %w.actor.username, matched = matches.first().map(|m| m.customer_id), "duplicate blocked");
                             Err(ServiceError::Duplicate { matches })
                         }

@@ -25,13 +25,14 @@ use crate::views::MatchView;
 pub const BATCH_ROWS: usize = 1000;
 
 /// The header of a result file.
-pub const RESULT_HEADER: [&str; 6] = [
+pub const RESULT_HEADER: [&str; 7] = [
     "row",
     "status",
     "customer_id",
     "matched_customer_id",
     "owner",
     "message",
+    "warnings",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,6 +64,9 @@ pub struct RowOutcome {
     pub matched: Option<Id>,
     pub owner: String,
     pub message: String,
+    /// Values of the row kept unverified, or kept in the note because they could not be
+    /// used, each with its column: "row 3, column 2 (电话): …; …".
+    pub warnings: String,
 }
 
 impl RowOutcome {
@@ -74,11 +78,17 @@ impl RowOutcome {
             matched: None,
             owner: String::new(),
             message,
+            warnings: String::new(),
         }
     }
 
+    fn with_warnings(mut self, warnings: String) -> RowOutcome {
+        self.warnings = warnings;
+        self
+    }
+
     /// The line as written to the result file, in [`RESULT_HEADER`]'s order.
-    pub fn record(&self) -> [String; 6] {
+    pub fn record(&self) -> [String; 7] {
         [
             self.row.to_string(),
             self.status.as_str().to_string(),
@@ -86,6 +96,7 @@ impl RowOutcome {
             self.matched.map(|x| x.to_string()).unwrap_or_default(),
             self.owner.clone(),
             self.message.clone(),
+            self.warnings.clone(),
         ]
     }
 }
@@ -334,10 +345,15 @@ impl<'a> Importer<'a> {
                 let row = start + i + 1;
                 let cells = &self.file.rows[start + i];
                 match r {
-                    RowResult::Created { id, suspected, .. } => {
-                        created_outcome(row, id, suspected.first(), &self.owner.username)
-                    }
-                    RowResult::Duplicate { matches } => duplicate_outcome(row, &matches),
+                    RowResult::Created {
+                        id,
+                        suspected,
+                        warnings,
+                        ..
+                    } => created_outcome(row, id, suspected.first(), &self.owner.username)
+                        .with_warnings(self.file.describe(&warnings, cells, row)),
+                    RowResult::Duplicate { matches, warnings } => duplicate_outcome(row, &matches)
+                        .with_warnings(self.file.describe(&warnings, cells, row)),
                     RowResult::Invalid(fields) => {
                         RowOutcome::error(row, self.file.describe(&fields, cells, row))
                     }
@@ -360,9 +376,20 @@ impl<'a> Importer<'a> {
         for i in start..end {
             let row = i + 1;
             let cells = &self.file.rows[i];
+            let (fields, profile, warnings) = match self
+                .service
+                .prepare_keeping(self.file.mapping.record(cells))
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    v.push(self.refusal(e, cells, row)?);
+                    continue;
+                }
+            };
+            let warnings = self.file.describe(&warnings, cells, row);
             let outcome = match self
                 .service
-                .create_customer(&self.owner, self.file.mapping.record(cells))
+                .create_prepared(&self.owner, fields, profile)
                 .await
             {
                 Ok(created) => created_outcome(
@@ -370,8 +397,11 @@ impl<'a> Importer<'a> {
                     created.customer.id,
                     created.suspected.first(),
                     &self.owner.username,
-                ),
-                Err(ServiceError::Duplicate { matches }) => duplicate_outcome(row, &matches),
+                )
+                .with_warnings(warnings),
+                Err(ServiceError::Duplicate { matches }) => {
+                    duplicate_outcome(row, &matches).with_warnings(warnings)
+                }
                 Err(e) => self.refusal(e, cells, row)?,
             };
             v.push(outcome);
@@ -382,19 +412,18 @@ impl<'a> Importer<'a> {
     async fn dry_run_row(&mut self, i: usize) -> Result<RowOutcome> {
         let row = i + 1;
         let cells = &self.file.rows[i];
-        let fields = self.file.mapping.record(cells);
-        let check = match self
+        let (_, profile, warnings) = match self
             .service
-            .check_customer(&self.owner, fields.clone())
-            .await
+            .prepare_keeping(self.file.mapping.record(cells))
         {
-            Ok(c) => c,
+            Ok(p) => p,
             Err(e) => return self.refusal(e, cells, row),
         };
-        let profile = self.service.prepare(fields).ok().map(|(_, p)| p);
+        let warnings = self.file.describe(&warnings, cells, row);
+        let check = self.service.check_prepared(&profile, Vec::new()).await?;
         let in_db = check.matches.first();
-        let in_file = profile.as_ref().and_then(|p| self.in_file_match(p));
-        Ok(match (in_db, in_file) {
+        let in_file = self.in_file_match(&profile);
+        let outcome = match (in_db, in_file) {
             (Some(m), _) if m.verdict == Verdict::Duplicate => {
                 duplicate_outcome(row, &check.matches)
             }
@@ -405,15 +434,14 @@ impl<'a> Importer<'a> {
                 matched: None,
                 owner: self.owner.username.clone(),
                 message: format!("duplicate of row {r} of this file"),
+                warnings: String::new(),
             },
             (in_db, in_file) => {
-                if let Some(p) = profile {
-                    let n = self.index.profiles.len();
-                    for k in p.index_keys() {
-                        self.index.by_key.entry(k).or_default().push(n);
-                    }
-                    self.index.profiles.push((row, p));
+                let n = self.index.profiles.len();
+                for k in profile.index_keys() {
+                    self.index.by_key.entry(k).or_default().push(n);
                 }
+                self.index.profiles.push((row, profile));
                 let suspect = in_db
                     .map(|m| format!("looks like customer #{} ({})", m.customer_id, m.name))
                     .or_else(|| in_file.map(|(r, _)| format!("looks like row {r} of this file")));
@@ -431,9 +459,11 @@ impl<'a> Importer<'a> {
                         "dry run: would be created{}",
                         suspect.map(|s| format!("; {s}")).unwrap_or_default()
                     ),
+                    warnings: String::new(),
                 }
             }
-        })
+        };
+        Ok(outcome.with_warnings(warnings))
     }
 
     /// The closest earlier row of the file a dry run would create, if any looks alike.
@@ -487,6 +517,7 @@ fn duplicate_outcome(row: usize, matches: &[MatchView]) -> RowOutcome {
         status: RowStatus::Duplicate,
         customer_id: None,
         matched: m.map(|m| m.customer_id),
+        warnings: String::new(),
         message: match m {
             Some(m) if holder.is_empty() => format!(
                 "duplicate of customer #{} ({}), in the public pool",
@@ -514,6 +545,7 @@ fn created_outcome(row: usize, id: Id, suspected: Option<&MatchView>, owner: &st
                 "created; looks like customer #{} ({})",
                 m.customer_id, m.name
             ),
+            warnings: String::new(),
         },
         None => RowOutcome {
             row,
@@ -522,6 +554,7 @@ fn created_outcome(row: usize, id: Id, suspected: Option<&MatchView>, owner: &st
             matched: None,
             owner: owner.to_string(),
             message: String::new(),
+            warnings: String::new(),
         },
     }
 }
@@ -536,6 +569,7 @@ fn stored_results(outcomes: &[RowOutcome]) -> Vec<leadguard_store::ImportResultR
             matched_customer_id: o.matched,
             owner: o.owner.clone(),
             message: o.message.clone(),
+            warnings: o.warnings.clone(),
         })
         .collect()
 }

@@ -216,6 +216,7 @@ impl Service {
                         .unwrap_or_default(),
                     r.owner,
                     r.message,
+                    r.warnings,
                 ])
                 .map_err(internal)?;
             }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use leadguard_domain::access::Access;
-use leadguard_domain::customer::{Contact, Customer, CustomerKind};
+use leadguard_domain::customer::{Contact, Customer, CustomerKind, FieldError};
 use leadguard_domain::mask::{mask_email, mask_phone};
 use leadguard_domain::user::User;
 use leadguard_matching::{Reason, Verdict};
@@ -62,6 +62,8 @@ pub struct CustomerView {
     pub birth_date: Option<String>,
     /// People only; hidden unless `access` is `full`.
     pub id_number: Option<String>,
+    /// 备注; hidden unless `access` is `full`.
+    pub note: Option<String>,
     pub contacts: Vec<Contact>,
     /// Who entered the customer first: the evidence for first-come ownership.
     pub created_by: OwnerView,
@@ -71,6 +73,11 @@ pub struct CustomerView {
     pub owned_since: Option<DateTime<Utc>>,
     pub last_followup_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Values kept as typed though they could not be verified (a phone libphonenumber calls
+    /// possible but not valid, an e-mail with a typo in its domain, a credit code whose
+    /// check character is wrong), by field: the UI marks them. Empty unless `access` is
+    /// `full`.
+    pub warnings: Vec<FieldError>,
 }
 
 impl CustomerView {
@@ -82,6 +89,11 @@ impl CustomerView {
     ) -> Self {
         let f = c.fields;
         let full = access == Access::Full;
+        let warnings = if full {
+            leadguard_matching::Profile::warnings(&f)
+        } else {
+            Vec::new()
+        };
         let company = f.kind == CustomerKind::Company;
         CustomerView {
             id: c.id,
@@ -110,6 +122,7 @@ impl CustomerView {
             postcode: f.postcode,
             birth_date: if full { f.birth_date } else { None },
             id_number: if full { f.id_number } else { None },
+            note: if full { f.note } else { None },
             contacts: if full { f.contacts } else { Vec::new() },
             created_by,
             created_at: c.created_at,
@@ -117,6 +130,7 @@ impl CustomerView {
             owned_since: c.owned_since,
             last_followup_at: if full { c.last_followup_at } else { None },
             updated_at: c.updated_at,
+            warnings,
         }
     }
 }
@@ -167,6 +181,8 @@ pub struct CheckOutcome {
     /// Whether `more_matches` is exact; `false` when a name so common was typed that only the
     /// first customers under it were compared, and there may be more still.
     pub more_matches_exact: bool,
+    /// Values that would be kept unverified (see [`CustomerView::warnings`]).
+    pub warnings: Vec<FieldError>,
 }
 
 /// A created customer, with the suspected duplicates that did not block it.

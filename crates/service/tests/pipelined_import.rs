@@ -33,7 +33,7 @@ async fn setup(backend: Backend) -> (TestDb, Service, User, User) {
 
 fn duplicate_of(r: &RowResult) -> Option<i64> {
     match r {
-        RowResult::Duplicate { matches } => matches.first().map(|m| m.customer_id),
+        RowResult::Duplicate { matches, .. } => matches.first().map(|m| m.customer_id),
         _ => None,
     }
 }
@@ -116,7 +116,7 @@ async fn checked_ahead_rows_see_the_batch_saved_meanwhile_and_other_reps_entries
         .id;
     let five = save(&service, &importer, five, &mut pipeline).await;
     assert_eq!(duplicate_of(&five[0]), Some(lisis), "{five:?}");
-    let RowResult::Duplicate { matches } = &five[0] else {
+    let RowResult::Duplicate { matches, .. } = &five[0] else {
         unreachable!()
     };
     assert_eq!(

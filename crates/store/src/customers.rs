@@ -161,6 +161,7 @@ struct CustomerRow {
     postcode: Option<String>,
     birth_date: Option<String>,
     id_number: Option<String>,
+    note: Option<String>,
     created_by: i64,
     created_at: Timestamp,
     owner_id: Option<i64>,
@@ -174,7 +175,7 @@ macro_rules! select_customer {
     () => {
         "SELECT c.id, c.kind, c.name, c.phones, c.emails, c.website, c.credit_code, c.address,
                 c.province, c.city, c.industry, c.size, c.source, c.postcode, c.birth_date,
-                c.id_number, c.created_by, c.created_at,
+                c.id_number, c.note, c.created_by, c.created_at,
                 c.owner_id, c.owned_since, c.last_followup_at, c.updated_at, c.merged_into
          FROM customers c "
     };
@@ -233,6 +234,7 @@ impl CustomerRow {
                 postcode: self.postcode,
                 birth_date: self.birth_date,
                 id_number: self.id_number,
+                note: self.note,
             },
             id: self.id,
             created_by: self.created_by,
@@ -274,8 +276,9 @@ impl Exec<'_> {
             "UPDATE customers SET kind = $1, name = $2, name_search = $3, phones = $4, emails = $5,
                  website = $6, credit_code = $7, address = $8, province = $9, city = $10,
                  industry = $11, size = $12, source = $13, profile = $14, updated_at = $15,
-                 postcode = $16, birth_date = $17, id_number = $18, profile_version = $19
-             WHERE id = $20",
+                 postcode = $16, birth_date = $17, id_number = $18, profile_version = $19,
+                 note = $20
+             WHERE id = $21",
         )
         .bind(f.kind.as_str())
         .bind(&f.name)
@@ -296,6 +299,7 @@ impl Exec<'_> {
         .bind(f.birth_date.as_deref())
         .bind(f.id_number.as_deref())
         .bind(m.version)
+        .bind(f.note.as_deref())
         .bind(id)
         .execute(&mut **c)
         .await
@@ -390,9 +394,10 @@ impl Exec<'_> {
         Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
             "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
                  address, province, city, industry, size, source, created_by, created_at, owner_id,
-                 owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version)
+                 owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version,
+                 note)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                     $20, $21, $22, $23)
+                     $20, $21, $22, $23, $24)
              RETURNING id",
         )
         .bind(f.kind.as_str())
@@ -418,6 +423,7 @@ impl Exec<'_> {
         .bind(f.birth_date.as_deref())
         .bind(f.id_number.as_deref())
         .bind(m.version)
+        .bind(f.note.as_deref())
         .fetch_one(&mut **c)
         .await)?)
     }

@@ -51,6 +51,7 @@ pub struct ImportResultRow {
     pub matched_customer_id: Option<Id>,
     pub owner: String,
     pub message: String,
+    pub warnings: String,
 }
 
 /// Counts of a batch's results, added to the job's.
@@ -174,7 +175,7 @@ impl Exec<'_> {
         for chunk in results.chunks(1000) {
             on_backend!(self, c => {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO import_results (job_id, row_no, status, customer_id, matched_customer_id, owner, message) ",
+                    "INSERT INTO import_results (job_id, row_no, status, customer_id, matched_customer_id, owner, message, warnings) ",
                 );
                 qb.push_values(chunk, |mut b, r| {
                     b.push_bind(id)
@@ -183,7 +184,8 @@ impl Exec<'_> {
                         .push_bind(r.customer_id)
                         .push_bind(r.matched_customer_id)
                         .push_bind(r.owner.clone())
-                        .push_bind(r.message.clone());
+                        .push_bind(r.message.clone())
+                        .push_bind(r.warnings.clone());
                 });
                 qb.build().execute(&mut **c).await.map(|_| ())
             })?;
@@ -249,7 +251,7 @@ impl Exec<'_> {
         limit: i64,
     ) -> Result<Vec<ImportResultRow>> {
         Ok(on_backend!(self, c => sqlx::query_as::<_, ImportResultRow>(
-            "SELECT row_no, status, customer_id, matched_customer_id, owner, message
+            "SELECT row_no, status, customer_id, matched_customer_id, owner, message, warnings
              FROM import_results WHERE job_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3",
         )
         .bind(id)

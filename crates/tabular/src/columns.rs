@@ -24,6 +24,8 @@ pub enum ColumnType {
     Industry,
     Source,
     Size,
+    /// Free text (备注): joined into the customer's note.
+    Note,
     Ignore,
 }
 
@@ -55,6 +57,8 @@ const HEADERS: &[(ColumnType, &[&str])] = &[
             "客户",
             "公司",
             "企业",
+            "客户单位",
+            "线索名称",
             "姓名",
             "name",
             "company",
@@ -91,6 +95,7 @@ const HEADERS: &[(ColumnType, &[&str])] = &[
             "phonenumber",
             "mobilephone",
             "workphone",
+            "accountphone",
         ],
     ),
     (
@@ -108,7 +113,16 @@ const HEADERS: &[(ColumnType, &[&str])] = &[
     (
         ColumnType::Website,
         &[
-            "网址", "网站", "官网", "主页", "website", "web", "url", "homepage", "site",
+            "网址",
+            "网站",
+            "官网",
+            "主页",
+            "website",
+            "web",
+            "url",
+            "homepage",
+            "site",
+            "companydomainname",
         ],
     ),
     (
@@ -212,7 +226,7 @@ const HEADERS: &[(ColumnType, &[&str])] = &[
     ),
     (
         ColumnType::Industry,
-        &["行业", "所属行业", "industry", "sector"],
+        &["行业", "所属行业", "客户行业", "industry", "sector"],
     ),
     (
         ColumnType::Source,
@@ -229,14 +243,38 @@ const HEADERS: &[(ColumnType, &[&str])] = &[
         ColumnType::Size,
         &["规模", "企业规模", "人员规模", "size", "companysize"],
     ),
+    (
+        ColumnType::Note,
+        &[
+            "备注",
+            "备注信息",
+            "客户备注",
+            "说明",
+            "remark",
+            "remarks",
+            "note",
+            "notes",
+            "description",
+            "comments",
+        ],
+    ),
 ];
 
+/// A header as compared: lower case, without spaces, punctuation, the `*` of a required
+/// column (*客户名称, 客户名称(*)) or an example after it (跟进时间-例:2020-2-1, as 悟空CRM's
+/// templates write).
 fn canonical(header: &str) -> String {
+    let header = header.trim().trim_start_matches('\u{feff}');
+    let header = match header.find("例:").or_else(|| header.find("例：")) {
+        Some(i) => &header[..i],
+        None => header,
+    };
     header
-        .trim()
-        .trim_start_matches('\u{feff}')
         .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '.' | '(' | ')' | '（' | '）'))
+        .filter(|c| {
+            !c.is_whitespace()
+                && !matches!(c, '_' | '-' | '.' | '(' | ')' | '（' | '）' | '*' | '＊')
+        })
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -272,6 +310,7 @@ impl ColumnType {
             "industry" => ColumnType::Industry,
             "source" | "channel" => ColumnType::Source,
             "size" => ColumnType::Size,
+            "note" | "remark" => ColumnType::Note,
             "ignore" | "skip" => ColumnType::Ignore,
             _ => return None,
         };
@@ -279,7 +318,7 @@ impl ColumnType {
     }
 
     pub const NAMES: &'static str = "id, name, phone, email, website, credit_code, address, contact, first_name, \
-         last_name, birth_date, postcode, id_number, province, city, industry, source, size, ignore";
+         last_name, birth_date, postcode, id_number, province, city, industry, source, size, note, ignore";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -294,6 +333,13 @@ pub enum MappingError {
         "no column holds a name: name one with --fields COLUMN=name (or first_name/last_name); the header has: {0}"
     )]
     NoName(String),
+}
+
+fn join_lines(slot: &mut Option<String>, v: &str) {
+    *slot = Some(match slot.take() {
+        Some(s) => format!("{s}\n{v}"),
+        None => v.to_string(),
+    });
 }
 
 /// Which column holds what.
@@ -445,6 +491,7 @@ impl Mapping {
                 ColumnType::Industry => f.industry = Some(v.to_string()),
                 ColumnType::Source => f.source = Some(v.to_string()),
                 ColumnType::Size => f.size = Some(v.to_string()),
+                ColumnType::Note => join_lines(&mut f.note, v),
                 ColumnType::Id | ColumnType::Ignore => {}
             }
         }
@@ -490,9 +537,17 @@ mod tests {
         use ColumnType::*;
         assert_eq!(
             m.columns,
-            vec![Id, Name, Phone, Phone, Email, CreditCode, Ignore]
+            vec![Id, Name, Phone, Phone, Email, CreditCode, Note]
         );
         assert_eq!(m.kind, CustomerKind::Company);
+        // 悟空CRM's import template: required columns marked with *, examples after 例.
+        let m = Mapping::new(
+            &h(&["*客户名称", "客户行业", "手机(*)", "备注-例:老客户介绍"]),
+            &[],
+            None,
+        )
+        .unwrap();
+        assert_eq!(m.columns, vec![Name, Industry, Phone, Note]);
         let m = Mapping::new(
             &h(&[
                 "rec_id",

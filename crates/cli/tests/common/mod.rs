@@ -177,7 +177,8 @@ pub fn result_rows(path: &Path) -> Vec<Vec<String>> {
             "customer_id",
             "matched_customer_id",
             "owner",
-            "message"
+            "message",
+            "warnings"
         ]
     );
     r.records()

@@ -92,6 +92,16 @@ pub fn check_char(first17: &[u8]) -> Option<char> {
     Some(char::from(ALPHABET[check as usize]))
 }
 
+/// A code as typed, folded: any width and case, no spaces or hyphens. What an unverified
+/// code (its check character wrong) is kept and compared as.
+pub fn clean(raw: &str) -> String {
+    text::nfkc(raw)
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '_' | '—' | '–'))
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 /// Validates a credit code as typed (any case or width, spaces and hyphens anywhere).
 ///
 /// # Errors
@@ -99,11 +109,7 @@ pub fn check_char(first17: &[u8]) -> Option<char> {
 /// [`CreditCodeError::Length`], [`CreditCodeError::Character`] (the first bad one, counted
 /// from 1; the division code, characters 3–8, must be digits) or [`CreditCodeError::Check`].
 pub fn normalize_credit_code(raw: &str) -> Result<CreditCode, CreditCodeError> {
-    let code: String = text::nfkc(raw)
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '_' | '—' | '–'))
-        .flat_map(char::to_uppercase)
-        .collect();
+    let code = clean(raw);
     let n = code.chars().count();
     if n != 18 {
         return Err(CreditCodeError::Length(n));

@@ -14,6 +14,14 @@ pub struct Email {
     pub domain: String,
     pub registrable_domain: Option<String>,
     pub free_mail: bool,
+    /// The address looks deliverable: a well-formed local part and a domain under a known
+    /// public suffix that is not one letter off a free-mail provider. An unverified address
+    /// (qq.con, gmial.com, xinghe.com,cn) is kept as typed, lower-cased, and compared as
+    /// text only: its domain is no evidence of the company.
+    pub verified: bool,
+    /// What an unverified address was probably meant to be (`zhang@qq.com` for
+    /// `zhang@qq.con`).
+    pub suggestion: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,34 +123,100 @@ fn bare_address(s: &str) -> &str {
     }
 }
 
+/// Top-level domains that typos of `.com`, `.cn` and `.net` turn into (.con, .cmo, .cm is
+/// Cameroon and stays).
+fn tld_suggestion(tld: &str) -> Option<&'static str> {
+    ["com", "net", "cn"]
+        .into_iter()
+        .find(|t| *t != tld && tld.len() >= 2 && strsim::osa_distance(t, tld) <= 1)
+}
+
+/// The providers whose names reps mistype most.
+const TYPO_TARGETS: &[&str] = &[
+    "qq.com",
+    "163.com",
+    "126.com",
+    "foxmail.com",
+    "sina.com",
+    "sohu.com",
+    "aliyun.com",
+    "gmail.com",
+    "hotmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "icloud.com",
+];
+
+/// The free-mail domain this one is a letter off (gmial.com, qq.co, 163.cm), if any.
+fn free_mail_typo(domain: &str) -> Option<&'static str> {
+    if is_free_mail_domain(domain) {
+        return None;
+    }
+    TYPO_TARGETS
+        .iter()
+        .copied()
+        .find(|f| strsim::osa_distance(f, domain) <= 1)
+}
+
 /// Normalizes an address as pasted (case, full-width characters, "mailto:", "张三 <…>", IDN
-/// domains) and says whether it is free mail.
+/// domains) and says whether it is free mail. An address with a typo in it (an unknown
+/// domain ending, a free-mail domain misspelt, a comma for a dot) comes back unverified.
 ///
 /// # Errors
 ///
-/// [`EmailError`] when it is not one address with a valid local part and a domain name with a
-/// dot (IP-address domains are refused).
+/// [`EmailError`] when it cannot be an address at all: no `@`, nothing before or after it,
+/// or several of them.
 pub fn normalize_email(raw: &str) -> Result<Email, EmailError> {
     let err = || EmailError(raw.trim().to_string());
     let lower = text::nfkc(raw).to_lowercase();
     let s = bare_address(&lower);
     let (local, domain) = s.split_once('@').ok_or_else(err)?;
-    if !local_part_ok(local) || domain.contains('@') {
+    let (local, domain) = (local.trim(), domain.trim());
+    if local.is_empty() || domain.is_empty() || domain.contains('@') {
         return Err(err());
     }
-    // The ideographic full stop, typed for a dot, survives NFKC.
-    let domain = canonical_host(&domain.replace('。', ".")).ok_or_else(err)?;
-    // A top-level domain is letters (or punycode), never digits alone.
-    let tld = domain.rsplit('.').next().unwrap_or_default();
-    if !domain.contains('.') || tld.len() < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err());
-    }
-    let registrable = registrable_domain(&domain);
-    Ok(Email {
+    let unverified = |domain: &str, suggestion: Option<String>| Email {
         address: format!("{local}@{domain}"),
-        free_mail: is_free_mail_domain(&domain),
+        free_mail: is_free_mail_domain(domain) || free_mail_typo(domain).is_some(),
+        registrable_domain: None,
+        domain: domain.to_string(),
+        verified: false,
+        suggestion,
+    };
+    // The ideographic full stop, typed for a dot, survives NFKC.
+    let Some(host) = canonical_host(&domain.replace('。', ".")) else {
+        let mut fixed = domain.replace([',', '，', '。', ' '], ".");
+        while fixed.contains("..") {
+            fixed = fixed.replace("..", ".");
+        }
+        let suggestion = canonical_host(&fixed).map(|h| format!("{local}@{h}"));
+        return Ok(unverified(domain, suggestion));
+    };
+    if !local_part_ok(local) {
+        return Ok(unverified(&host, None));
+    }
+    // A top-level domain is letters (or punycode), never digits alone.
+    let tld = host.rsplit('.').next().unwrap_or_default();
+    let registrable = registrable_domain(&host);
+    if !host.contains('.')
+        || tld.len() < 2
+        || tld.bytes().all(|b| b.is_ascii_digit())
+        || registrable.is_none()
+    {
+        let suggestion =
+            tld_suggestion(tld).map(|t| format!("{local}@{}{t}", &host[..host.len() - tld.len()]));
+        return Ok(unverified(&host, suggestion));
+    }
+    if let Some(meant) = free_mail_typo(&host) {
+        return Ok(unverified(&host, Some(format!("{local}@{meant}"))));
+    }
+    Ok(Email {
+        address: format!("{local}@{host}"),
+        free_mail: is_free_mail_domain(&host),
         registrable_domain: registrable,
-        domain,
+        domain: host,
+        verified: true,
+        suggestion: None,
     })
 }
 
@@ -220,23 +294,12 @@ mod tests {
         for bad in [
             "",
             "abc",
-            "a@b",
             "@x.com",
             "a@",
             "a@@x.com",
             "a@b@x.com",
-            ".a@x.com",
-            "a.@x.com",
-            "a..b@x.com",
-            "a b@x.com",
-            "a@-x.com",
-            "a@x-.com",
-            "a@x..com",
-            "a@1.2.3.4",
-            "a@x.1",
-            "a@[127.0.0.1]",
-            "a@x_y .com",
             "张三",
+            "13800138000",
         ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
@@ -244,5 +307,40 @@ mod tests {
             normalize_email(" abc ").unwrap_err().to_string(),
             "邮箱地址 “abc” 无效 / not a valid e-mail address: abc"
         );
+    }
+
+    #[test]
+    fn typos_are_kept_unverified() {
+        for (raw, suggestion) in [
+            ("zhang@qq.con", Some("zhang@qq.com")),
+            ("zhang@163.cmo", Some("zhang@163.com")),
+            ("zhang@gmial.com", Some("zhang@gmail.com")),
+            ("zhang@qq.co", Some("zhang@qq.com")),
+            ("zhang@hotmial.com", Some("zhang@hotmail.com")),
+            ("sales@xinghe.com,cn", Some("sales@xinghe.com.cn")),
+            ("sales@xinghe,com", Some("sales@xinghe.com")),
+            ("a@b", None),
+            ("a..b@x.com", None),
+            ("a b@x.com", None),
+            ("a@x..com", Some("a@x.com")),
+            ("a@1.2.3.4", None),
+            ("a@x.1", None),
+            ("a@host.internal", None),
+        ] {
+            let e = normalize_email(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert!(!e.verified, "{raw}");
+            assert_eq!(e.registrable_domain, None, "{raw}: no company evidence");
+            assert_eq!(e.suggestion.as_deref(), suggestion, "{raw}");
+        }
+        // Kept as typed (lower-cased), so the same typo typed again is the same address.
+        assert_eq!(
+            normalize_email("Zhang@QQ.con").unwrap().address,
+            "zhang@qq.con"
+        );
+        assert!(normalize_email("zhang@gmial.com").unwrap().free_mail);
+        // Real domains near a provider's are not typos.
+        for ok in ["a@163.net", "a@mail.com", "a@xinghe.com", "a@126.com"] {
+            assert!(normalize_email(ok).unwrap().verified, "{ok}");
+        }
     }
 }

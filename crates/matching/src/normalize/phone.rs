@@ -29,6 +29,9 @@ pub enum PhoneKind {
     TollFree,
     /// Anything else that libphonenumber accepts (foreign numbers, Chinese VoIP, …).
     Other,
+    /// Seven or eight digits with no area code: a local number of some city, nobody can
+    /// tell which.
+    Local,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,21 +43,27 @@ pub struct Phone {
     pub kind: PhoneKind,
     /// City of a Chinese landline's area code, e.g. `北京市`.
     pub area_city: Option<String>,
+    /// libphonenumber calls the number valid. An unverified number is one it calls only
+    /// *possible* (its length fits, its digits match no current range: an old seven-digit
+    /// number from before a city went to eight, a digit missing, a local number without its
+    /// area code). It is kept and matched on its digits; `e164` is then `+86` and the
+    /// national digits, or the bare digits of a local number.
+    pub verified: bool,
 }
 
 impl Phone {
-    /// 400/800 numbers are shared by many: weak evidence that two records are one customer.
+    /// 400/800 numbers are shared by many, and a local number without its area code may be
+    /// any city's: weak evidence that two records are one customer.
     pub fn weak(&self) -> bool {
-        matches!(self.kind, PhoneKind::SharedCost | PhoneKind::TollFree)
+        matches!(
+            self.kind,
+            PhoneKind::SharedCost | PhoneKind::TollFree | PhoneKind::Local
+        )
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
-    #[error(
-        "固定电话 “{0}” 缺少区号，请写成 010-88886666 这样 / landline {0} needs its area code, e.g. 010-88886666"
-    )]
-    MissingAreaCode(String),
     #[error("无法识别的电话号码 “{0}” / not a valid phone number: {0}")]
     Invalid(String),
 }
@@ -63,7 +72,7 @@ impl PhoneError {
     /// The piece of the input that is not a number.
     pub fn input(&self) -> &str {
         match self {
-            PhoneError::MissingAreaCode(s) | PhoneError::Invalid(s) => s,
+            PhoneError::Invalid(s) => s,
         }
     }
 }
@@ -102,6 +111,8 @@ impl Pattern {
 struct CnPlan {
     general: Pattern,
     kinds: Vec<(PhoneKind, Pattern)>,
+    /// Lengths of a possible national number: those of every kind (7–12 digits).
+    possible: Vec<u16>,
 }
 
 static CN: LazyLock<CnPlan> = LazyLock::new(|| {
@@ -130,12 +141,20 @@ static CN: LazyLock<CnPlan> = LazyLock::new(|| {
         (Type::FixedLine, PhoneKind::Landline),
         (Type::Mobile, PhoneKind::Mobile),
     ];
+    let kinds: Vec<(PhoneKind, Pattern)> = kinds
+        .into_iter()
+        .filter_map(|(t, k)| pattern(t).map(|p| (k, p)))
+        .collect();
+    let mut possible: Vec<u16> = kinds
+        .iter()
+        .flat_map(|(_, p)| p.lengths.iter().copied())
+        .collect();
+    possible.sort_unstable();
+    possible.dedup();
     CnPlan {
         general: pattern(Type::Unknown).expect("CN metadata has a general pattern"),
-        kinds: kinds
-            .into_iter()
-            .filter_map(|(t, k)| pattern(t).map(|p| (k, p)))
-            .collect(),
+        kinds,
+        possible,
     }
 });
 
@@ -168,6 +187,7 @@ fn is_cn_mobile(nsn: &str) -> bool {
 struct Number {
     e164: String,
     kind: PhoneKind,
+    verified: bool,
 }
 
 /// A Chinese number. `international`: it came after +86/0086/86, where the area code has no
@@ -189,6 +209,7 @@ fn cn_number(digits: &str, international: bool) -> Option<Number> {
     (international || complete).then(|| Number {
         e164: format!("+86{nsn}"),
         kind,
+        verified: true,
     })
 }
 
@@ -206,6 +227,7 @@ fn international(digits: &str) -> Option<Number> {
         .map(|n| Number {
             e164: n.format().mode(Mode::E164).to_string(),
             kind: PhoneKind::Other,
+            verified: true,
         })
 }
 
@@ -230,6 +252,68 @@ fn candidate(digits: &str, plus: bool) -> Option<Number> {
     cn_number(digits, false)
 }
 
+/// A Chinese national number (no trunk 0) whose length fits, though no range holds it.
+fn cn_possible(nsn: &str) -> Option<Number> {
+    let len = u16::try_from(nsn.len()).ok()?;
+    CN.possible.contains(&len).then(|| Number {
+        e164: format!("+86{nsn}"),
+        // With its area code it is a fixed line, as far as anyone can tell.
+        kind: if nsn.starts_with("10") || nsn.starts_with(['2', '3', '4', '5', '6', '7', '8', '9'])
+        {
+            PhoneKind::Landline
+        } else {
+            PhoneKind::Other
+        },
+        verified: false,
+    })
+}
+
+/// A digit string that [`candidate`] refused but libphonenumber calls *possible*: its length
+/// fits the numbers of its country (CN: 7–12 national digits). Seven or eight digits with no
+/// trunk 0 are a local number whose area code is missing.
+fn possible(digits: &str, plus: bool) -> Option<Number> {
+    let intl = if plus {
+        Some(digits)
+    } else {
+        digits.strip_prefix("00")
+    };
+    if let Some(intl) = intl {
+        if let Some(national) = intl.strip_prefix("86") {
+            return cn_possible(national.strip_prefix('0').unwrap_or(national));
+        }
+        if !(7..=15).contains(&intl.len()) {
+            return None;
+        }
+        let n = phonenumber::parse(None, format!("+{intl}")).ok()?;
+        let meta = n.metadata(&DATABASE)?;
+        let len = u16::try_from(n.national().to_string().len()).ok()?;
+        return meta
+            .descriptors()
+            .general()
+            .possible_length()
+            .contains(&len)
+            .then(|| Number {
+                e164: n.format().mode(Mode::E164).to_string(),
+                kind: PhoneKind::Other,
+                verified: false,
+            });
+    }
+    if let Some(national) = digits.strip_prefix("86")
+        && national.len() >= 9
+    {
+        return cn_possible(national.strip_prefix('0').unwrap_or(national));
+    }
+    match digits.strip_prefix('0') {
+        Some(nsn) => cn_possible(nsn),
+        None if (7..=8).contains(&digits.len()) && !digits.starts_with('1') => Some(Number {
+            e164: digits.to_string(),
+            kind: PhoneKind::Local,
+            verified: false,
+        }),
+        None => cn_possible(digits),
+    }
+}
+
 fn phone(n: Number) -> Phone {
     let area_city = (n.kind == PhoneKind::Landline)
         .then(|| n.e164.strip_prefix("+86"))
@@ -245,33 +329,50 @@ fn phone(n: Number) -> Phone {
         extension: None,
         kind: n.kind,
         area_city,
+        verified: n.verified,
     }
 }
 
 /// Parses every phone number in a field ("13800138000 / 010-88886666转801"), each to E.164 with
 /// its extension, kind and (for a Chinese landline) the area code's city; duplicates once.
+/// Numbers libphonenumber calls possible but not valid come back unverified
+/// ([`Phone::verified`]).
 ///
 /// # Errors
 ///
-/// An empty field is no number, not an error. Any piece that is not a number is an error
-/// naming that piece: [`PhoneError::MissingAreaCode`] for a seven- or eight-digit local
-/// number, [`PhoneError::Invalid`] for anything else.
+/// An empty field is no number, not an error. A piece that cannot be a phone at all
+/// (letters, three digits, twenty digits) is [`PhoneError::Invalid`], naming that piece.
 pub fn parse_phones(raw: &str) -> Result<Vec<Phone>, PhoneError> {
+    let (phones, errors) = scan_phones(raw);
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(phones),
+    }
+}
+
+/// Like [`parse_phones`], but goes on past a piece that is no phone: every number found,
+/// and an error for every such piece.
+pub fn scan_phones(raw: &str) -> (Vec<Phone>, Vec<PhoneError>) {
+    let mut out: Vec<Phone> = Vec::new();
+    let mut errors = Vec::new();
     let text = text::nfkc(raw).to_lowercase();
     if text.trim().is_empty() {
-        return Ok(Vec::new());
+        return (out, errors);
     }
     if !text.bytes().any(|b| b.is_ascii_digit()) {
-        return Err(PhoneError::Invalid(raw.trim().to_string()));
+        errors.push(PhoneError::Invalid(raw.trim().to_string()));
+        return (out, errors);
     }
-    let mut out: Vec<Phone> = Vec::new();
     for segment in split_numbers(&text) {
         // "010-88886666 转 801/802", "010-88886666/801": a lone short group after a fixed line
         // is its extension (the first one given is kept).
         if let Some(last) = out.last_mut()
             && matches!(
                 last.kind,
-                PhoneKind::Landline | PhoneKind::SharedCost | PhoneKind::TollFree
+                PhoneKind::Landline
+                    | PhoneKind::SharedCost
+                    | PhoneKind::TollFree
+                    | PhoneKind::Local
             )
             && let Some(ext) = bare_extension(segment)
         {
@@ -279,7 +380,7 @@ pub fn parse_phones(raw: &str) -> Result<Vec<Phone>, PhoneError> {
             continue;
         }
         let mut found = Vec::new();
-        parse_segment(segment, &mut found)?;
+        parse_segment(segment, &mut found, &mut errors);
         for p in found {
             match out.iter_mut().find(|q| q.e164 == p.e164) {
                 Some(q) => {
@@ -291,7 +392,7 @@ pub fn parse_phones(raw: &str) -> Result<Vec<Phone>, PhoneError> {
             }
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 /// Splits on the separators people put between numbers (never inside one). Words between
@@ -361,6 +462,8 @@ struct Token<'a> {
     /// Only separators (space - . parentheses) since the previous token: it may continue
     /// the same number.
     joined: bool,
+    /// Byte offset just past the token's last digit.
+    end: usize,
 }
 
 fn is_separator(c: char) -> bool {
@@ -385,6 +488,7 @@ fn tokens(s: &str) -> Vec<Token<'_>> {
                 start: plus_at.unwrap_or(i),
                 plus: plus_at.is_some(),
                 joined: joined && plus_at.is_none(),
+                end,
             });
             plus_at = None;
             joined = true;
@@ -403,7 +507,7 @@ fn tokens(s: &str) -> Vec<Token<'_>> {
     out
 }
 
-fn parse_segment(segment: &str, out: &mut Vec<Phone>) -> Result<(), PhoneError> {
+fn parse_segment(segment: &str, out: &mut Vec<Phone>, errors: &mut Vec<PhoneError>) {
     let (main, extension, after) = match split_extension(segment) {
         Some((main, ext, after)) => (main, Some(ext), after),
         None => (segment, None, ""),
@@ -466,31 +570,37 @@ fn parse_segment(segment: &str, out: &mut Vec<Phone>) -> Result<(), PhoneError> 
                     last.extension = Some(rest.iter().map(|t| t.digits).collect());
                     break;
                 }
-                let piece = main[toks[i].start..].trim();
-                let digits: String = rest.iter().map(|t| t.digits).collect();
-                return Err(
-                    if (7..=8).contains(&digits.len())
-                        && !digits.starts_with(['0', '1'])
-                        && !toks[i].plus
-                    {
-                        PhoneError::MissingAreaCode(piece.to_string())
-                    } else {
-                        PhoneError::Invalid(piece.to_string())
-                    },
-                );
+                // A number libphonenumber calls possible, though not valid: kept, unverified.
+                if let Some((k, n)) = ends
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find_map(|(k, &len)| possible(&run[..len], plus).map(|n| (k, n)))
+                {
+                    out.push(phone(n));
+                    i += k + 1;
+                    continue;
+                }
+                // No phone at all: the digit groups that belong together are reported.
+                let n = 1 + toks[i + 1..]
+                    .iter()
+                    .take_while(|t| t.joined && !t.plus)
+                    .count();
+                let piece = main[toks[i].start..toks[i + n - 1].end].trim();
+                errors.push(PhoneError::Invalid(piece.to_string()));
+                i += n;
             }
         }
     }
     if let Some(ext) = extension {
         match out.get_mut(first_new..).and_then(<[Phone]>::last_mut) {
             Some(last) => last.extension = Some(ext),
-            None => return Err(PhoneError::Invalid(segment.trim().to_string())),
+            None => errors.push(PhoneError::Invalid(segment.trim().to_string())),
         }
     }
     if after.bytes().any(|b| b.is_ascii_digit()) {
-        parse_segment(after.trim(), out)?;
+        parse_segment(after.trim(), out, errors);
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -648,53 +758,72 @@ mod tests {
 
     #[test]
     fn clear_errors() {
-        for raw in ["88886666", "8888-6666", "8888 6666 转 801"] {
-            assert!(
-                matches!(parse_phones(raw), Err(PhoneError::MissingAreaCode(_))),
-                "{raw}"
-            );
-        }
-        let msg = parse_phones("88886666").unwrap_err().to_string();
-        assert!(msg.contains("区号") && msg.contains("area code"), "{msg}");
-        assert!(msg.starts_with("固定电话"), "Chinese first: {msg}");
         assert_eq!(
             parse_phones("12345").unwrap_err().to_string(),
             "无法识别的电话号码 “12345” / not a valid phone number: 12345"
         );
-        for raw in [
-            "abc",
-            "1380013800",
-            "138001380000",
-            "2162345678",
-            "+1 555",
-            "010",
-        ] {
+        for raw in ["abc", "+1 555", "010", "123", "1234567890123456789"] {
             assert!(
                 matches!(parse_phones(raw), Err(PhoneError::Invalid(_))),
                 "{raw}"
             );
         }
-        // The error names the piece that is wrong, not the whole field.
+        // The error names the piece that is wrong, not the whole field…
         assert_eq!(
             parse_phones("13800138000, 12345").unwrap_err().input(),
             "12345"
         );
-        assert_eq!(
-            parse_phones("13800138000 8888 6666").unwrap_err(),
-            PhoneError::MissingAreaCode("8888 6666".into())
-        );
+        // …and the numbers around it are still found.
+        let (found, errors) = scan_phones("13800138000, 12345, 010-62345678");
+        assert_eq!(found.len(), 2);
+        assert_eq!(errors, vec![PhoneError::Invalid("12345".into())]);
         assert_eq!(e164("13800138000 / 暂无"), vec!["+8613800138000"]);
         assert!(parse_phones("").unwrap().is_empty());
         assert!(parse_phones(" \u{3000}\n").unwrap().is_empty());
     }
 
     #[test]
+    fn possible_numbers_are_kept_unverified() {
+        // Old seven-digit numbers of cities that went to eight, a digit missing, a digit too
+        // many: libphonenumber calls them possible, not valid.
+        for (raw, e164) in [
+            ("0531 8918272", "+865318918272"),
+            ("(0755)2184810", "+867552184810"),
+            ("0531-8918272", "+865318918272"),
+            ("+86 531 8918272", "+865318918272"),
+            ("86-0531-8918272", "+865318918272"),
+            ("1380013800", "+861380013800"),
+            ("138001380000", "+86138001380000"),
+            ("2162345678", "+862162345678"),
+        ] {
+            let p = one(raw);
+            assert!(!p.verified, "{raw}");
+            assert_eq!(p.e164, e164, "{raw}");
+        }
+        // Its area code still places it.
+        assert_eq!(one("0531 8918272").area_city.as_deref(), Some("济南市"));
+        assert_eq!(one("0531-8918272-801").extension.as_deref(), Some("801"));
+        // A local number without its area code: its digits, weak evidence.
+        for raw in ["88886666", "8888-6666", "8918272"] {
+            let p = one(raw);
+            assert_eq!(p.kind, PhoneKind::Local, "{raw}");
+            assert!(!p.verified && p.weak(), "{raw}");
+        }
+        assert_eq!(one("8888 6666 转 801").extension.as_deref(), Some("801"));
+        assert_eq!(
+            e164("13800138000 8888 6666"),
+            vec!["+8613800138000", "88886666"]
+        );
+        assert!(one("13800138000").verified);
+        assert!(one("010-62345678").verified);
+    }
+
+    #[test]
     fn text_between_groups_separates_numbers() {
         // "传真" is not a separator inside a number: the local number after it is not glued
         // to the area code before it.
-        assert!(matches!(
-            parse_phones("电话010 传真 88886666"),
-            Err(PhoneError::Invalid(_) | PhoneError::MissingAreaCode(_))
-        ));
+        let (found, errors) = scan_phones("电话010 传真 88886666");
+        assert_eq!(errors, vec![PhoneError::Invalid("010".into())]);
+        assert_eq!(found[0].kind, PhoneKind::Local);
     }
 }

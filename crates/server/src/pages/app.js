@@ -8,7 +8,7 @@ const I18N = {
     login: '登录', login_failed: '用户名或密码错误', nav_new: '录入客户', nav_mine: '我的客户', nav_pool: '公海',
     nav_collisions: '撞单裁决', nav_rules: '分配规则', nav_reports: '报表', nav_admin: '管理',
     new_title: '录入客户', name: '客户名称', phones: '电话（多个用逗号分隔）', emails: '邮箱', website: '网址',
-    credit_code: '统一社会信用代码', address: '地址', source: '来源', industry: '行业', save: '保存',
+    credit_code: '统一社会信用代码', address: '地址', source: '来源', industry: '行业', save: '保存', note: '备注', value_warnings: '以下值已按原样保存，但未能验证：',
     checking: '正在查重…', check_new: '未发现重复，可以保存。', check_suspected: '疑似重复：请确认这不是同一客户。',
     check_duplicate: '客户已存在，不能重复录入。', owned_by: '归属', since: '自', in_pool: '在公海中，可直接领取',
     check_partial: '已有名称以此开头的客户，是其中一家吗？', name_start: '名称开头相同', open_customer: '查看',
@@ -58,7 +58,7 @@ const I18N = {
     login: 'Log in', login_failed: 'Wrong username or password', nav_new: 'New customer', nav_mine: 'My customers', nav_pool: 'Pool',
     nav_collisions: 'Collisions', nav_rules: 'Assignment', nav_reports: 'Reports', nav_admin: 'Admin',
     new_title: 'New customer', name: 'Customer name', phones: 'Phones (comma separated)', emails: 'E-mails', website: 'Web site',
-    credit_code: 'Unified social credit code', address: 'Address', source: 'Source', industry: 'Industry', save: 'Save',
+    credit_code: 'Unified social credit code', address: 'Address', source: 'Source', industry: 'Industry', save: 'Save', note: 'Note', value_warnings: 'Kept as typed, but not verified:',
     checking: 'Checking for duplicates…', check_new: 'No duplicate found; you may save.', check_suspected: 'Possible duplicate: confirm it is a different customer.',
     check_duplicate: 'This customer already exists and cannot be entered again.', owned_by: 'Owner', since: 'since', in_pool: 'in the public pool: claim it',
     check_partial: 'Customers whose names begin like this exist. Is it one of them?', name_start: 'name begins alike', open_customer: 'Open',
@@ -248,6 +248,14 @@ function viewLogin() {
   form.username.focus();
 }
 
+/// Values kept as typed though they could not be verified (an old phone number, a typo in an
+/// e-mail's domain), each as the server explains it.
+function warningsView(id, warnings) {
+  if (!warnings || !warnings.length) return null;
+  return h('div', { class: 'notice suspected', id }, t('value_warnings'),
+    h('ul', {}, warnings.map((w) => h('li', { 'data-field': w.field, 'data-code': w.code }, w.message))));
+}
+
 function candidateView(m) {
   const reasons = h('ul', {}, (m.reasons || []).filter((r) => r.weight > 0).map((r) => h('li', {}, state.lang === 'zh' ? r.message : r.message_en)));
   const who = m.owner
@@ -269,7 +277,7 @@ function candidateView(m) {
 function typedLength(s) { return Array.from(s).length; }
 
 function viewNew() {
-  const fields = ['name', 'phones', 'emails', 'website', 'credit_code', 'address', 'industry', 'source'];
+  const fields = ['name', 'phones', 'emails', 'website', 'credit_code', 'address', 'industry', 'source', 'note'];
   const inputs = {};
   const result = h('div', { id: 'check-result', 'aria-live': 'polite' });
   const confirm = h('input', { type: 'checkbox', id: 'confirm-distinct' });
@@ -279,7 +287,7 @@ function viewNew() {
   const body = () => {
     const b = { name: inputs.name.value.trim() };
     for (const k of ['phones', 'emails']) { const v = splitList(inputs[k].value); if (v.length) b[k] = v; }
-    for (const k of ['website', 'credit_code', 'address', 'industry', 'source']) { const v = inputs[k].value.trim(); if (v) b[k] = v; }
+    for (const k of ['website', 'credit_code', 'address', 'industry', 'source', 'note']) { const v = inputs[k].value.trim(); if (v) b[k] = v; }
     return b;
   };
   const update = () => {
@@ -319,6 +327,8 @@ function viewNew() {
         } }, t('appeal'))));
       }
       result.replaceChildren(box);
+      const marks = warningsView('check-warnings', r.data.warnings);
+      if (marks) result.append(marks);
     } else {
       verdict = 'invalid';
       const fieldsErr = (r.data && r.data.fields) || [];
@@ -402,6 +412,8 @@ async function viewCustomer(id) {
     h('div', { class: 'card' },
       h('p', {}, `${t('owner')}: ${x.owner ? x.owner.display_name : t('in_pool')} · ${t('entered')}: ${x.created_by.display_name} ${date(x.created_at)}`),
       h('p', {}, `${t('phones')}: ${(x.phones || []).join(', ') || '—'} · ${t('emails')}: ${(x.emails || []).join(', ') || '—'}`),
+      warningsView('value-warnings', x.warnings),
+      x.note ? h('p', { id: 'customer-note', class: 'pre' }, `${t('note')}: ${x.note}`) : null,
       x.contacts && x.contacts.length ? h('p', {}, `${t('contacts')}: ${x.contacts.map((k) => k.name).join(', ')}`) : null,
       x.owner && x.access === 'full' ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
         const r = await api('POST', `/customers/${id}/release`, {}); toast(r.status === 200 ? t('release') : errorText(r.data)); route();
