@@ -630,20 +630,38 @@ impl Service {
     ) -> Vec<MatchView> {
         // The candidates first (stored, then this batch's rows), so that the brand's count
         // among them weighs every comparison.
+        //
+        // Under each key the store gives its first `per_key` customers by id; the rows saved
+        // since (all of them newer) count on from there, up to the same bound. So a row meets
+        // the same candidates whether the rows before it were looked up from the store or are
+        // still in memory: an import killed and run again ends where an uninterrupted one does.
+        let per_key = usize::try_from(self.config.candidates_per_key.max(1)).unwrap_or(usize::MAX);
         let mut seen = HashSet::new();
         let mut from_store: Vec<&Stored> = Vec::new();
         let mut from_batch: Vec<(&Fresh, usize)> = Vec::new();
         for k in &profile.query_keys() {
-            for id in by_key.get(k).into_iter().flatten() {
-                // A snapshot taken after the batch before was saved shows its rows too.
-                if !seen.insert(*id) || fresh.iter().any(|f| f.contains(*id)) {
+            let stored_ids = by_key.get(k).map(Vec::as_slice).unwrap_or_default();
+            for id in stored_ids {
+                // A snapshot taken after the batch before was saved shows its rows too: they
+                // are compared as they are in memory, below.
+                if fresh.iter().any(|f| f.contains(*id)) {
                     continue;
                 }
-                from_store.extend(stored.get(id));
+                if seen.insert(*id) {
+                    from_store.extend(stored.get(id));
+                }
             }
+            let mut taken = stored_ids.len();
             for f in fresh {
                 for &i in f.by_key.get(k).into_iter().flatten() {
-                    if seen.insert(f.rows[i].id) {
+                    let id = f.rows[i].id;
+                    if !stored_ids.contains(&id) {
+                        if taken >= per_key {
+                            break;
+                        }
+                        taken += 1;
+                    }
+                    if seen.insert(id) {
                         from_batch.push((f, i));
                     }
                 }
