@@ -2,7 +2,7 @@
 //! fields the survivor ends up with. Nothing is dropped: every phone, e-mail and contact of the
 //! duplicate is kept; the survivor's own values win where both have one.
 
-use crate::customer::{Contact, CustomerFields};
+use crate::customer::{Contact, CustomerFields, MAX_CONTACTS, MAX_LIST_ITEMS};
 
 /// Digits of a phone, or a lower-cased e-mail: two entries with the same key are one value.
 fn value_key(v: &str) -> String {
@@ -61,7 +61,58 @@ pub fn merge_fields(survivor: &CustomerFields, duplicate: &CustomerFields) -> Cu
     fill(&mut out.postcode, &duplicate.postcode);
     fill(&mut out.birth_date, &duplicate.birth_date);
     fill(&mut out.id_number, &duplicate.id_number);
+    out.note = joined_notes(&survivor.note, &duplicate.note);
     out
+}
+
+/// Both notes, the survivor's first; one of them alone if the other is empty or holds it.
+fn joined_notes(mine: &Option<String>, theirs: &Option<String>) -> Option<String> {
+    match (mine, theirs) {
+        (Some(a), Some(b)) if !a.contains(b.as_str()) => Some(format!("{a}\n{b}")),
+        (None, b) => b.clone(),
+        (a, _) => a.clone(),
+    }
+}
+
+/// What a record found to duplicate `customer` (a row of an import, an inbound lead) brings
+/// that the customer lacks: phones, e-mails and contacts, and a web site or credit code where
+/// the customer has none, so that the next entry of that company meets all of it. The
+/// customer's fields after taking them in, or `None` if the record brings nothing new.
+/// `held_elsewhere(value)`: the phone or e-mail belongs to another customer, and stays there.
+/// Lists stop growing at their limits.
+pub fn absorb_evidence(
+    customer: &CustomerFields,
+    record: &CustomerFields,
+    held_elsewhere: impl Fn(&str) -> bool,
+) -> Option<CustomerFields> {
+    let mut out = customer.clone();
+    let add = |into: &mut Vec<String>, from: &[String]| {
+        for v in from {
+            let k = value_key(v);
+            if into.len() < MAX_LIST_ITEMS
+                && !into.iter().any(|x| value_key(x) == k)
+                && !held_elsewhere(v)
+            {
+                into.push(v.clone());
+            }
+        }
+    };
+    add(&mut out.phones, &record.phones);
+    add(&mut out.emails, &record.emails);
+    for c in &record.contacts {
+        let new = !out.contacts.iter().any(|x| same_contact(x, c))
+            && !c.phones.iter().chain(&c.emails).any(|v| held_elsewhere(v));
+        if new && out.contacts.len() < MAX_CONTACTS {
+            out.contacts.push(c.clone());
+        }
+    }
+    if out.website.is_none() {
+        out.website.clone_from(&record.website);
+    }
+    if out.credit_code.is_none() && !record.credit_code.as_deref().is_some_and(&held_elsewhere) {
+        out.credit_code.clone_from(&record.credit_code);
+    }
+    (out != *customer).then_some(out)
 }
 
 /// The survivor's fields after an unmerge: `current` without what the merge brought in from
@@ -110,6 +161,9 @@ pub fn unmerge_fields(
         &duplicate.birth_date,
     );
     clear(&mut out.id_number, &before.id_number, &duplicate.id_number);
+    if out.note == joined_notes(&before.note, &duplicate.note) {
+        out.note.clone_from(&before.note);
+    }
     out
 }
 
@@ -159,5 +213,46 @@ mod tests {
         assert_eq!(back.emails, vec!["a@x.com", "c@x.com"]);
         assert_eq!(back.website, None);
         assert_eq!(back.contacts, s.contacts);
+    }
+
+    #[test]
+    fn notes_are_joined_and_taken_back() {
+        let mut s = fields("星河互联", &[], &[]);
+        s.note = Some("老客户".into());
+        let mut d = fields("星河互联科技", &[], &[]);
+        d.note = Some("展会认识".into());
+        let m = merge_fields(&s, &d);
+        assert_eq!(m.note.as_deref(), Some("老客户\n展会认识"));
+        assert_eq!(unmerge_fields(&m, &s, &d).note, s.note);
+        // Nothing twice.
+        assert_eq!(merge_fields(&m, &d).note, m.note);
+    }
+
+    #[test]
+    fn a_duplicate_record_brings_what_the_customer_lacks() {
+        let c = fields("星河互联科技有限公司", &["010-6258 8888"], &["a@x.com"]);
+        let mut row = fields(
+            "星河互联",
+            &["(010) 62588888", "13800138000", "13900139000"],
+            &["A@x.com", "b@x.com"],
+        );
+        row.contacts.push(Contact {
+            name: "李工".into(),
+            ..Default::default()
+        });
+        row.website = Some("xinghe.cn".into());
+        // 139… is another customer's: it stays there.
+        let got = absorb_evidence(&c, &row, |v| v.starts_with("139")).expect("new evidence");
+        assert_eq!(got.name, c.name);
+        assert_eq!(got.phones, vec!["010-6258 8888", "13800138000"]);
+        assert_eq!(got.emails, vec!["a@x.com", "b@x.com"]);
+        assert_eq!(got.contacts.len(), 1);
+        assert_eq!(got.website.as_deref(), Some("xinghe.cn"));
+        // The same record again brings nothing.
+        assert_eq!(absorb_evidence(&got, &row, |v| v.starts_with("139")), None);
+        // Lists stop at their limits.
+        let full = fields("满", &vec!["1"; MAX_LIST_ITEMS], &[]);
+        let more = fields("满", &["13800138000"], &[]);
+        assert_eq!(absorb_evidence(&full, &more, |_| false), None);
     }
 }
