@@ -682,12 +682,14 @@ function jobPanel(id, onFinished) {
       onclick: () => authedDownload(`/imports/${id}/result`, `leadguard-import-${id}-result.csv`) }, t('download_result'));
     const text = await authedText(`/imports/${id}/result`);
     const lines = parseCsv(text).slice(1).filter((x) => x.length >= 6);
-    const issues = lines.filter((x) => x[1] !== 'created');
+    // Refused and duplicate rows, and saved rows with a value kept unverified or in the note.
+    const issues = lines.filter((x) => x[1] !== 'created' || (x[6] || '').trim());
     const shown = issues.slice(0, 20);
     const table = issues.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'import-issues' },
       h('thead', {}, h('tr', {}, [t('col_row'), t('col_status'), t('owned_by'), t('col_message')].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, shown.map(([row, st, , , owner, message]) => h('tr', { 'data-row': row, 'data-status': st },
-        h('td', {}, row), h('td', {}, h('span', { class: 'badge status-' + st }, t('count_' + st))), h('td', {}, owner || '—'), h('td', {}, resultMessage(message))))))) : null;
+      h('tbody', {}, shown.map(([row, st, , , owner, message, warnings]) => h('tr', { 'data-row': row, 'data-status': st },
+        h('td', {}, row), h('td', {}, h('span', { class: 'badge status-' + st }, t('count_' + st))), h('td', {}, owner || '—'),
+        h('td', {}, [message, warnings].filter((m) => (m || '').trim()).map(resultMessage).join('；'))))))) : null;
     after.replaceChildren(h('div', {}, h('div', { class: 'actions' }, download),
       h('h3', {}, t('attention_title')),
       issues.length ? h('p', { class: 'muted' }, t('attention_hint')) : h('p', { class: 'muted', id: 'import-all-created' }, t('all_created')),
