@@ -12,7 +12,7 @@ both_backends!(
 
 use std::process::{Child, Command, Output, Stdio};
 
-use common::{BIN, Server, last_line, login, result_rows, run};
+use common::{BIN, Server, last_line, login, result_rows, run, run_ok};
 use leadguard_testkit::{Backend, TestDb};
 use serde_json::{Value, json};
 
@@ -306,7 +306,7 @@ async fn import_and_export(backend: Backend) {
     let dir = work.path();
     let url = db.url().to_string();
     for user in ["zhangsan", "lisi"] {
-        let out = run(
+        run_ok(
             dir,
             &[
                 "user",
@@ -319,11 +319,6 @@ async fn import_and_export(backend: Backend) {
                 "--database-url",
                 &url,
             ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
     }
     // lisi already has 上海蓝鲸 (imported from a one-row file).
@@ -574,7 +569,7 @@ async fn legacy_values_cost_no_row(backend: Backend) {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let url = db.url().to_string();
-    let out = run(
+    run_ok(
         dir,
         &[
             "user",
@@ -590,11 +585,7 @@ async fn legacy_values_cost_no_row(backend: Backend) {
             &url,
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+
     let names: Vec<String> = include_str!("../../matching/tests/data/real_names.tsv")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("full_name"))

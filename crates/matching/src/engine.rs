@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::{self, Comparison, NameFrequency};
 use crate::model::Model;
-use crate::profile::Profile;
+use crate::profile::{Checked, Profile};
 
 /// Probability thresholds that turn a score into a verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -43,12 +43,29 @@ impl Thresholds {
 
 /// A duplicate-detection engine. The service uses nothing else of this crate.
 pub trait Matcher: Send + Sync + 'static {
+    /// Normalizes a record: its profile, the values kept unverified (warnings) and the values
+    /// left out (errors), each naming its field.
+    fn profile_checked(&self, fields: &CustomerFields) -> Checked;
+
+    /// The values of a stored record kept unverified, without building its profile.
+    fn warnings(&self, fields: &CustomerFields) -> Vec<FieldError>;
+
     /// Normalizes and validates a record; errors name the offending fields.
-    fn profile(&self, fields: &CustomerFields) -> Result<Profile, Vec<FieldError>>;
+    fn profile(&self, fields: &CustomerFields) -> Result<Profile, Vec<FieldError>> {
+        let c = self.profile_checked(fields);
+        if c.errors.is_empty() {
+            Ok(c.profile)
+        } else {
+            Err(c.errors)
+        }
+    }
 
     /// Like [`Matcher::profile`], but leaves invalid values out (reporting them) instead of
     /// failing: for records already stored, or rows of a file.
-    fn profile_lenient(&self, fields: &CustomerFields) -> (Profile, Vec<FieldError>);
+    fn profile_lenient(&self, fields: &CustomerFields) -> (Profile, Vec<FieldError>) {
+        let c = self.profile_checked(fields);
+        (c.profile, c.errors)
+    }
 
     /// Compares the record being entered (`probe`) with a stored candidate.
     fn compare(&self, probe: &Profile, candidate: &Profile) -> Comparison {
@@ -102,12 +119,12 @@ impl Default for WeightedMatcher {
 }
 
 impl Matcher for WeightedMatcher {
-    fn profile(&self, fields: &CustomerFields) -> Result<Profile, Vec<FieldError>> {
-        Profile::build(fields)
+    fn profile_checked(&self, fields: &CustomerFields) -> Checked {
+        Profile::build_checked(fields)
     }
 
-    fn profile_lenient(&self, fields: &CustomerFields) -> (Profile, Vec<FieldError>) {
-        Profile::build_lenient(fields)
+    fn warnings(&self, fields: &CustomerFields) -> Vec<FieldError> {
+        Profile::warnings(fields)
     }
 
     fn compare_with(

@@ -19,4 +19,4 @@ pub mod profile;
 pub use compare::{Comparison, NameFrequency, Reason, Verdict};
 pub use engine::{Matcher, Thresholds, WeightedMatcher};
 pub use model::{Field, Model};
-pub use profile::Profile;
+pub use profile::{Checked, Profile};

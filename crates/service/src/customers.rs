@@ -14,7 +14,7 @@ use leadguard_domain::user::{Role, User};
 use leadguard_matching::live::{NAME_COUNT_LIMIT, best_first};
 use leadguard_matching::normalize::{credit_code, email, phone, text};
 use leadguard_matching::profile::PROFILE_VERSION;
-use leadguard_matching::{NameFrequency, Profile, Verdict};
+use leadguard_matching::{Checked, NameFrequency, Profile, Verdict};
 use leadguard_store::{
     Backend, Candidate, CustomerQuery, CustomerScope, CustomerSort, Exec, MatchData, NewAuditEntry,
     NewCustomer, StoreError, WriteTx,
@@ -159,18 +159,34 @@ pub(crate) fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> Result<(i6
 }
 
 impl Service {
-    /// Tidies, validates and profiles a record; nothing is read or written.
-    pub(crate) fn prepare(&self, fields: CustomerFields) -> Result<(CustomerFields, Profile)> {
+    /// Tidies a record, checks its shape (a name, lengths) and profiles it, with the values
+    /// kept unverified and the values that cannot be used; nothing is read or written.
+    fn checked(&self, fields: CustomerFields) -> Result<(CustomerFields, Checked)> {
         let fields = fields.tidy();
         let errs = fields.validate_shape();
         if !errs.is_empty() {
             return Err(ServiceError::Invalid(errs));
         }
-        let profile = self
-            .matcher
-            .profile(&fields)
-            .map_err(ServiceError::Invalid)?;
+        let checked = self.matcher.profile_checked(&fields);
+        Ok((fields, checked))
+    }
+
+    /// A record as a rep enters it: every value that cannot be used is an error.
+    pub(crate) fn prepare(&self, fields: CustomerFields) -> Result<(CustomerFields, Profile)> {
+        let (fields, profile, _) = self.prepare_strict(fields)?;
         Ok((fields, profile))
+    }
+
+    /// [`Service::prepare`], with the warnings about the values kept unverified.
+    fn prepare_strict(
+        &self,
+        fields: CustomerFields,
+    ) -> Result<(CustomerFields, Profile, Vec<FieldError>)> {
+        let (fields, c) = self.checked(fields)?;
+        if !c.errors.is_empty() {
+            return Err(ServiceError::Invalid(c.errors));
+        }
+        Ok((fields, c.profile, c.warnings))
     }
 
     /// Like [`Service::prepare`], for imports and inbound leads, where a refused row or lead
@@ -182,12 +198,7 @@ impl Service {
         &self,
         fields: CustomerFields,
     ) -> Result<(CustomerFields, Profile, Vec<FieldError>)> {
-        let mut fields = fields.tidy();
-        let errs = fields.validate_shape();
-        if !errs.is_empty() {
-            return Err(ServiceError::Invalid(errs));
-        }
-        let checked = Profile::build_checked(&fields);
+        let (mut fields, checked) = self.checked(fields)?;
         if checked.errors.is_empty() {
             return Ok((fields, checked.profile, checked.warnings));
         }
@@ -305,8 +316,7 @@ impl Service {
         _actor: &User,
         fields: CustomerFields,
     ) -> Result<CheckOutcome> {
-        let (fields, profile) = self.prepare(fields)?;
-        let warnings = Profile::warnings(&fields);
+        let (_, profile, warnings) = self.prepare_strict(fields)?;
         self.check_prepared(&profile, warnings).await
     }
 
@@ -649,9 +659,16 @@ impl Service {
         };
         let creator = users.get(exec, c.created_by).await?;
         let access = customer_access(actor, owner.as_ref());
+        // The marks on values kept unverified are for those who see the values.
+        let warnings = if access == Access::Full {
+            self.matcher.warnings(&c.fields)
+        } else {
+            Vec::new()
+        };
         Ok(CustomerView::new(
             c,
             access,
+            warnings,
             OwnerView::from(&creator),
             owner.as_ref().map(OwnerView::from),
         ))

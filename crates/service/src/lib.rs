@@ -38,7 +38,7 @@ pub use assignment::{
     RuleView, SkippedRep,
 };
 pub use auth::LoginOutcome;
-pub use bulk::{BatchAhead, BatchPipeline, BatchRows, RowResult};
+pub use bulk::{BatchAhead, BatchPipeline, BatchRows, PipelineBase, RowResult};
 pub use collisions::{
     AppealRequest, CaseQuery, CaseSide, CaseView, DecideRequest, DecisionView, ScanReport,
 };

@@ -84,16 +84,12 @@ impl CustomerView {
     pub(crate) fn new(
         c: Customer,
         access: Access,
+        warnings: Vec<FieldError>,
         created_by: OwnerView,
         owner: Option<OwnerView>,
     ) -> Self {
         let f = c.fields;
         let full = access == Access::Full;
-        let warnings = if full {
-            leadguard_matching::Profile::warnings(&f)
-        } else {
-            Vec::new()
-        };
         let company = f.kind == CustomerKind::Company;
         CustomerView {
             id: c.id,

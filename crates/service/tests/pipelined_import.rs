@@ -8,7 +8,7 @@ mod common;
 use common::rep;
 use leadguard_domain::customer::CustomerFields;
 use leadguard_domain::user::User;
-use leadguard_service::{BatchPipeline, BatchRows, RowResult, Service, ServiceError};
+use leadguard_service::{BatchPipeline, BatchRows, PipelineBase, RowResult, Service, ServiceError};
 use leadguard_store::{Store, StoreOptions};
 use leadguard_testkit::{Backend, TestDb};
 
@@ -51,7 +51,16 @@ async fn ahead(
     pipeline: &BatchPipeline,
     rows: Vec<CustomerFields>,
 ) -> BatchRows {
-    match pipeline.base() {
+    ahead_from(service, pipeline.base(), rows).await
+}
+
+/// `rows` checked ahead from `base` (SQLite), whatever was committed since.
+async fn ahead_from(
+    service: &Service,
+    base: Option<PipelineBase>,
+    rows: Vec<CustomerFields>,
+) -> BatchRows {
+    match base {
         Some(base) => BatchRows::Ahead(Box::new(
             service
                 .check_batch_ahead(rows, base)
@@ -160,15 +169,8 @@ async fn a_snapshot_that_shows_the_batch_before_still_matches_its_rows(backend: 
         name: "南京紫金山软件有限公司".into(),
         ..CustomerFields::default()
     }];
-    let three = match base {
-        Some(base) => BatchRows::Ahead(Box::new(
-            service
-                .check_batch_ahead(three, base)
-                .await
-                .expect("checked ahead"),
-        )),
-        None => BatchRows::Fields(three),
-    };
+    // Checked ahead from before batch 2, on a snapshot taken after it committed.
+    let three = ahead_from(&service, base, three).await;
     let three = save(&service, &importer, three, &mut pipeline).await;
     assert_eq!(duplicate_of(&three[0]), Some(nanjing), "{three:?}");
 }
