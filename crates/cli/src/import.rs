@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use leadguard_domain::user::Role;
 use leadguard_service::import::{ImportFile, ImportSummary, Importer, RESULT_HEADER};
+use leadguard_service::migration::{DefaultOwner, ImportOptions};
 use leadguard_service::{Service, ServiceError};
 use leadguard_tabular::read_path;
 
@@ -19,9 +21,22 @@ use leadguard_tabular::read_path;
 pub struct ImportArgs {
     /// The file: .csv (UTF-8 or GB18030/GBK) or .xlsx (first sheet).
     file: PathBuf,
-    /// Username of the rep who will own the imported customers.
+    /// Username of the rep who owns the rows the file gives no owner (all rows, if it has no
+    /// owner column: 负责人, 销售, Account Owner, …).
     #[arg(long)]
-    owner: String,
+    owner: Option<String>,
+    /// Put the rows the file gives no owner (all rows, if it has no owner column) in the
+    /// public pool.
+    #[arg(long, conflicts_with_all = ["owner", "assign"])]
+    to_pool: bool,
+    /// Give each new customer the file gives no owner to a rep by the assignment rules, as
+    /// an inbound lead would be (the pool when no rule applies).
+    #[arg(long, conflicts_with = "owner")]
+    assign: bool,
+    /// Let a migration give reps more customers than their cap; the summary lists every
+    /// owner left over it. Without it a row over its owner's cap is an error.
+    #[arg(long)]
+    ignore_cap: bool,
     /// Where to write the result of every row (default: FILE.result.csv beside the input).
     #[arg(long)]
     result: Option<PathBuf>,
@@ -30,7 +45,7 @@ pub struct ImportArgs {
     dry_run: bool,
     /// Column meanings where the header is not recognized: `col=field,…` (col: header or
     /// 1-based number; fields: name, phone, email, website, credit_code, address, contact,
-    /// province, city, industry, source, size, ignore, …).
+    /// province, city, industry, source, size, note, owner, created_at, team, ignore, …).
     #[arg(long, value_delimiter = ',')]
     mapping: Vec<String>,
     /// Rows per transaction. Larger batches import faster (fewer index pages written per
@@ -52,19 +67,7 @@ pub async fn import(service: &Service, args: &ImportArgs) -> Result<()> {
         ),
         e => e.into(),
     })?;
-    let owner = {
-        let mut conn = service.store().read().await?;
-        conn.exec()
-            .user_by_username(args.owner.trim())
-            .await?
-            .with_context(|| format!("--owner: there is no user named {}", args.owner.trim()))?
-    };
-    if !owner.active {
-        bail!(
-            "--owner: {} is deactivated and cannot own customers",
-            owner.username
-        );
-    }
+    let options = options(service, args, &file).await?;
     service.refresh_population().await?;
     let result_path = args.result.clone().unwrap_or_else(|| {
         let mut p = args.file.clone().into_os_string();
@@ -86,7 +89,7 @@ pub async fn import(service: &Service, args: &ImportArgs) -> Result<()> {
     } else {
         ProgressBar::hidden()
     };
-    let mut importer = Importer::new(service, owner, &file, args.dry_run);
+    let mut importer = Importer::migrate(service, options, &file, args.dry_run).await?;
     let mut summary = ImportSummary::default();
     let mut start = 0;
     while start < total {
@@ -108,6 +111,61 @@ pub async fn import(service: &Service, args: &ImportArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     eprintln!("results: {}", result_path.display());
+    if args.ignore_cap && !args.dry_run {
+        for (username, owned, cap) in importer.owners_over_cap().await? {
+            println!("over cap: {username} owns {owned} customers, cap {cap}");
+        }
+    }
     println!("{summary}");
     Ok(())
+}
+
+/// Who gets the rows, from the options and the file's columns.
+async fn options(service: &Service, args: &ImportArgs, file: &ImportFile) -> Result<ImportOptions> {
+    let mut conn = service.store().read().await?;
+    let owner = match &args.owner {
+        Some(name) => {
+            let u = conn
+                .exec()
+                .user_by_username(name.trim())
+                .await?
+                .with_context(|| format!("--owner: there is no user named {}", name.trim()))?;
+            if !u.active {
+                bail!(
+                    "--owner: {} is deactivated and cannot own customers",
+                    u.username
+                );
+            }
+            Some(u)
+        }
+        None => None,
+    };
+    let default = match (owner.clone(), args.to_pool, args.assign) {
+        (Some(u), _, _) => DefaultOwner::Rep(u),
+        (None, true, _) => DefaultOwner::Pool,
+        (None, _, true) => DefaultOwner::Assign,
+        (None, false, false) if file.has_owners() => DefaultOwner::Pool,
+        (None, false, false) => bail!(
+            "say who owns the rows: --owner USER, --to-pool or --assign (or give the file an owner column: 负责人, 销售, owner)"
+        ),
+    };
+    // Who runs the import: the default owner, or else an administrator (the creator of
+    // the rows that go to the pool or the rules).
+    let actor = match owner {
+        Some(u) => u,
+        None => conn
+            .exec()
+            .list_users(None)
+            .await?
+            .into_iter()
+            .find(|u| u.active && u.role == Role::Admin)
+            .context("there is no active administrator to run the import as: add one with `leadguard user add NAME --role admin`, or give --owner")?,
+    };
+    Ok(ImportOptions {
+        actor,
+        default,
+        ignore_cap: args.ignore_cap,
+        // Whoever runs the binary has the database's own access.
+        migration: true,
+    })
 }

@@ -295,6 +295,8 @@ async fn scans_the_database_for_duplicate_groups() {
                 created_by: admin.id,
                 owner_id: Some(admin.id),
                 now: chrono::Utc::now(),
+                entered_at: None,
+                protected_until: None,
             })
             .await
             .unwrap();

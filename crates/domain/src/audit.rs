@@ -25,6 +25,9 @@ pub enum AuditAction {
     Unmerged,
     /// Given to a rep by an assignment rule.
     Assigned,
+    /// A record found to duplicate it (an import row, a lead) added phones, e-mails or
+    /// contacts it lacked; the owner does not change.
+    EvidenceAdded,
 }
 
 impl AuditAction {
@@ -39,6 +42,7 @@ impl AuditAction {
             AuditAction::Merged => "merged",
             AuditAction::Unmerged => "unmerged",
             AuditAction::Assigned => "assigned",
+            AuditAction::EvidenceAdded => "evidence_added",
         }
     }
 
@@ -53,6 +57,7 @@ impl AuditAction {
             AuditAction::Merged,
             AuditAction::Unmerged,
             AuditAction::Assigned,
+            AuditAction::EvidenceAdded,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -71,6 +76,8 @@ pub mod rules {
     pub const MERGE: &str = "merge";
     /// A lead no assignment rule could place: entered straight into the pool.
     pub const POOL_INTAKE: &str = "pool_intake";
+    /// What a duplicate record brought is kept on the customer it duplicates.
+    pub const DUPLICATE_EVIDENCE: &str = "duplicate_evidence";
 }
 
 /// One ownership change. Users are given by username so that the log reads on its own.

@@ -18,14 +18,18 @@ pub enum CaseOrigin {
     BatchScan,
     /// A change gave a customer an identifier that looks like another rep's customer.
     Update,
+    /// A migration: the previous CRM gave the same company to another rep too (several rows
+    /// with different owners); the earliest entry kept it.
+    Migration,
 }
 
 impl CaseOrigin {
-    pub const ALL: [CaseOrigin; 4] = [
+    pub const ALL: [CaseOrigin; 5] = [
         CaseOrigin::SuspectedEntry,
         CaseOrigin::Appeal,
         CaseOrigin::BatchScan,
         CaseOrigin::Update,
+        CaseOrigin::Migration,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +38,7 @@ impl CaseOrigin {
             CaseOrigin::Appeal => "appeal",
             CaseOrigin::BatchScan => "batch_scan",
             CaseOrigin::Update => "update",
+            CaseOrigin::Migration => "migration",
         }
     }
 

@@ -100,10 +100,35 @@ pub fn absorb_evidence(
     add(&mut out.phones, &record.phones);
     add(&mut out.emails, &record.emails);
     for c in &record.contacts {
-        let new = !out.contacts.iter().any(|x| same_contact(x, c))
-            && !c.phones.iter().chain(&c.emails).any(|v| held_elsewhere(v));
-        if new && out.contacts.len() < MAX_CONTACTS {
-            out.contacts.push(c.clone());
+        let name = c.name.trim();
+        // The same person (by name) gains the phones and e-mails they lack; someone new is
+        // added with theirs.
+        let room = out.contacts.len() < MAX_CONTACTS;
+        match out
+            .contacts
+            .iter_mut()
+            .find(|x| !name.is_empty() && x.name.trim() == name)
+        {
+            Some(known) => {
+                add(&mut known.phones, &c.phones);
+                add(&mut known.emails, &c.emails);
+                if known.title.is_none() {
+                    known.title.clone_from(&c.title);
+                }
+            }
+            None if room => {
+                let mut new = Contact {
+                    name: c.name.clone(),
+                    title: c.title.clone(),
+                    ..Default::default()
+                };
+                add(&mut new.phones, &c.phones);
+                add(&mut new.emails, &c.emails);
+                if !name.is_empty() || !new.phones.is_empty() || !new.emails.is_empty() {
+                    out.contacts.push(new);
+                }
+            }
+            None => {}
         }
     }
     if out.website.is_none() {
@@ -113,6 +138,47 @@ pub fn absorb_evidence(
         out.credit_code.clone_from(&record.credit_code);
     }
     (out != *customer).then_some(out)
+}
+
+/// What `after` holds that `before` did not, for the audit log: "电话 138…；邮箱 …；联系人 李工".
+pub fn describe_added(before: &CustomerFields, after: &CustomerFields) -> String {
+    let new_values = |b: &[String], a: &[String]| -> Vec<String> {
+        a.iter()
+            .filter(|v| !b.iter().any(|x| value_key(x) == value_key(v)))
+            .cloned()
+            .collect()
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut phones = new_values(&before.phones, &after.phones);
+    let mut emails = new_values(&before.emails, &after.emails);
+    let mut people = Vec::new();
+    for c in &after.contacts {
+        match before
+            .contacts
+            .iter()
+            .find(|b| b.name.trim() == c.name.trim())
+        {
+            Some(b) => {
+                phones.extend(new_values(&b.phones, &c.phones));
+                emails.extend(new_values(&b.emails, &c.emails));
+            }
+            None => people.push(c.name.trim().to_string()),
+        }
+    }
+    for (label, values) in [("电话", phones), ("邮箱", emails), ("联系人", people)] {
+        if !values.is_empty() {
+            parts.push(format!("{label} {}", values.join("、")));
+        }
+    }
+    for (label, b, a) in [
+        ("网站", &before.website, &after.website),
+        ("信用代码", &before.credit_code, &after.credit_code),
+    ] {
+        if let (None, Some(v)) = (b, a) {
+            parts.push(format!("{label} {v}"));
+        }
+    }
+    parts.join("；")
 }
 
 /// The survivor's fields after an unmerge: `current` without what the merge brought in from
@@ -248,8 +314,23 @@ mod tests {
         assert_eq!(got.emails, vec!["a@x.com", "b@x.com"]);
         assert_eq!(got.contacts.len(), 1);
         assert_eq!(got.website.as_deref(), Some("xinghe.cn"));
+        assert_eq!(
+            describe_added(&c, &got),
+            "电话 13800138000；邮箱 b@x.com；联系人 李工；网站 xinghe.cn"
+        );
         // The same record again brings nothing.
         assert_eq!(absorb_evidence(&got, &row, |v| v.starts_with("139")), None);
+        // A known contact gains the phone they lacked, and is not added twice.
+        let mut again = fields("星河互联", &[], &[]);
+        again.contacts.push(Contact {
+            name: " 李工".into(),
+            phones: vec!["186 0000 1111".into(), "139 1111 2222".into()],
+            ..Default::default()
+        });
+        let more = absorb_evidence(&got, &again, |v| v.starts_with("139")).expect("a phone");
+        assert_eq!(more.contacts.len(), 1);
+        assert_eq!(more.contacts[0].phones, vec!["186 0000 1111"]);
+        assert_eq!(describe_added(&got, &more), "电话 186 0000 1111");
         // Lists stop at their limits.
         let full = fields("满", &vec!["1"; MAX_LIST_ITEMS], &[]);
         let more = fields("满", &["13800138000"], &[]);

@@ -3,6 +3,7 @@
 use std::sync::{Arc, RwLock};
 
 use leadguard_domain::customer::{CustomerFields, FieldError};
+use leadguard_domain::keys::MatchKey;
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{self, Comparison, NameFrequency};
@@ -49,6 +50,12 @@ pub trait Matcher: Send + Sync + 'static {
 
     /// The values of a stored record kept unverified, without building its profile.
     fn warnings(&self, fields: &CustomerFields) -> Vec<FieldError>;
+
+    /// The unique keys of a record's phones, e-mails and credit code (see
+    /// [`Profile::identity_keys`]): cheaper than its profile.
+    fn identity_keys(&self, fields: &CustomerFields) -> Vec<MatchKey> {
+        Profile::identity_keys(fields)
+    }
 
     /// Normalizes and validates a record; errors name the offending fields.
     fn profile(&self, fields: &CustomerFields) -> Result<Profile, Vec<FieldError>> {

@@ -22,7 +22,7 @@ use leadguard_domain::customer::CustomerKind;
 use leadguard_domain::keys::{KeyKind, MatchKey};
 
 use crate::compare::NameFrequency;
-use crate::profile::Profile;
+use crate::profile::{PhoneId, Profile};
 
 /// Which kind of agreement put a pair of records together: training estimates each field's
 /// behaviour from pairs found through *other* families, since within a family the fields it
@@ -135,6 +135,30 @@ fn prefix_at_most(s: &str, n: usize) -> &str {
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
+/// The unique keys of these identifiers: phones that are not weak, e-mails, credit code and
+/// identity number, sorted, each once.
+pub(crate) fn unique_keys_of(
+    phones: &[PhoneId],
+    emails: &[String],
+    credit_code: Option<&str>,
+    id_number: Option<&str>,
+) -> Vec<MatchKey> {
+    let mut keys = BTreeSet::new();
+    for p in phones.iter().filter(|p| !p.weak) {
+        keys.insert(MatchKey::new(KeyKind::Phone, &p.e164));
+    }
+    for e in emails {
+        keys.insert(MatchKey::new(KeyKind::Email, e));
+    }
+    if let Some(c) = credit_code {
+        keys.insert(MatchKey::new(KeyKind::CreditCode, c));
+    }
+    if let Some(id) = id_number {
+        keys.insert(MatchKey::new(KeyKind::IdNumber, id));
+    }
+    keys.into_iter().collect()
+}
+
 /// The city (or municipality) part of a region code: `440305` → `4403`.
 fn city_code(region: &str) -> &str {
     match &region[..2] {
@@ -146,20 +170,12 @@ fn city_code(region: &str) -> &str {
 impl Profile {
     /// Identifiers that belong to one customer only.
     pub fn unique_keys(&self) -> Vec<MatchKey> {
-        let mut keys = BTreeSet::new();
-        for p in self.phones.iter().filter(|p| !p.weak) {
-            keys.insert(MatchKey::new(KeyKind::Phone, &p.e164));
-        }
-        for e in &self.emails {
-            keys.insert(MatchKey::new(KeyKind::Email, e));
-        }
-        if let Some(c) = &self.credit_code {
-            keys.insert(MatchKey::new(KeyKind::CreditCode, c));
-        }
-        if let Some(id) = &self.id_number {
-            keys.insert(MatchKey::new(KeyKind::IdNumber, id));
-        }
-        keys.into_iter().collect()
+        unique_keys_of(
+            &self.phones,
+            &self.emails,
+            self.credit_code.as_deref(),
+            self.id_number.as_deref(),
+        )
     }
 
     /// Keys both indexed and queried.

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use leadguard_domain::customer::{CustomerFields, CustomerKind, FieldError};
+use leadguard_domain::keys::MatchKey;
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{
@@ -304,6 +305,15 @@ impl Profile {
         b.warnings
     }
 
+    /// The unique keys ([`Profile::unique_keys`]) of a record's phones, e-mails and credit
+    /// code, without parsing its name: whether another customer holds one of its values.
+    pub fn identity_keys(fields: &CustomerFields) -> Vec<MatchKey> {
+        let mut b = Builder::new();
+        let (credit_code, _) = b.identifiers(fields);
+        let emails: Vec<String> = b.emails.into_iter().collect();
+        crate::keys::unique_keys_of(&b.phones, &emails, credit_code.as_deref(), None)
+    }
+
     /// The profile, the values kept unverified and the values left out.
     pub fn build_checked(fields: &CustomerFields) -> Checked {
         let mut b = Builder::new();
@@ -525,5 +535,32 @@ mod tests {
         assert_eq!(p.street.as_deref(), Some("中关村大街27号"));
         assert_eq!(p.name.pinyin, "xinghehulian");
         assert!(!p.name.partial);
+    }
+
+    #[test]
+    fn identity_keys_are_the_unique_keys_of_the_identifiers() {
+        let f = CustomerFields {
+            name: "北京星河互联科技有限公司".into(),
+            phones: vec!["(010) 6258-8888".into(), "400-810-8888".into()],
+            emails: vec!["Li.Lei@XingHe.cn".into()],
+            credit_code: Some("91110108MA01XXXX0X".into()),
+            contacts: vec![leadguard_domain::customer::Contact {
+                name: "张伟".into(),
+                title: None,
+                phones: vec!["138 0013 8000".into()],
+                emails: vec![],
+            }],
+            ..Default::default()
+        };
+        let profile = Profile::build_lenient(&f).0;
+        assert_eq!(Profile::identity_keys(&f), profile.unique_keys());
+        // One value alone: which customer holds it.
+        let one = CustomerFields {
+            phones: vec!["010-62588888".into()],
+            ..Default::default()
+        };
+        let keys = Profile::identity_keys(&one);
+        assert_eq!(keys.len(), 1);
+        assert!(profile.unique_keys().contains(&keys[0]));
     }
 }

@@ -1359,4 +1359,46 @@ async fn imperfect_values_are_kept_flagged_and_matched(backend: Backend) {
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["customer_id"], lead_id, "{v}");
     assert_eq!(app.customer_count().await, 2);
+
+    // A duplicate lead that brings a mobile and a contact leaves them on the customer: the
+    // next lead with only that mobile meets it.
+    let (s, v) = app
+        .post(
+            "/api/v1/leads",
+            &root,
+            json!({"name": "海景贸易", "phones": ["0532-8123456", "13953212345"],
+                   "contacts": [{"name": "刘经理", "emails": ["liu@haijing-trade.cn"]}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{lead_id}"), &root)
+        .await;
+    assert_eq!(c["phones"], json!(["0532 8123456", "13953212345"]), "{c}");
+    assert_eq!(c["contacts"][0]["name"], "刘经理", "{c}");
+    let (_, log) = app
+        .get(&format!("/api/v1/audit?customer_id={lead_id}"), &root)
+        .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .expect("audit")
+            .iter()
+            .any(|e| e["action"] == "evidence_added"
+                && e["reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("13953212345")),
+        "{log}"
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/leads",
+            &root,
+            json!({"name": "青岛海景", "emails": ["liu@haijing-trade.cn"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["customer_id"], lead_id, "{v}");
+    assert_eq!(app.customer_count().await, 2);
 }

@@ -40,7 +40,7 @@ use leadguard_domain::customer::FieldError;
 const MAX_WEIGHT: u32 = 1000;
 const MAX_NAME_CHARS: usize = 100;
 /// The rule name recorded in the audit log for rule-based assignment.
-const ASSIGNMENT_RULE: &str = "assignment_rule";
+pub(crate) const ASSIGNMENT_RULE: &str = "assignment_rule";
 
 /// A rule as written by a manager or admin.
 #[derive(Debug, Clone, Deserialize)]
@@ -209,10 +209,10 @@ pub struct DryRun {
 }
 
 /// What the rules decided, before it is saved.
-struct Decided {
+pub(crate) struct Decided {
     rule: Option<RuleRow>,
     strategy: Option<Strategy>,
-    owner: Option<User>,
+    pub(crate) owner: Option<User>,
     explanation: String,
     skipped: Vec<SkippedRep>,
     /// New round-robin state: (rule, user, current).
@@ -242,11 +242,21 @@ fn skip_code(s: Skip) -> &'static str {
 }
 
 /// One lock for the assignment step: picks (and their round-robin state) happen one at a time.
-fn assignment_lock() -> MatchKey {
+pub(crate) fn assignment_lock() -> MatchKey {
     MatchKey::new(KeyKind::Block, "assignment".to_string())
 }
 
 fn facts(fields: &CustomerFields, req: &LeadRequest) -> LeadFacts {
+    LeadFacts {
+        language: req.language.clone(),
+        tags: req.tags.clone(),
+        value: req.value,
+        ..lead_facts(fields)
+    }
+}
+
+/// What the rules see of a customer: its region, industry, size and source.
+pub(crate) fn lead_facts(fields: &CustomerFields) -> LeadFacts {
     // Province and city from the address when the lead does not name them.
     let from_address = fields
         .address
@@ -265,9 +275,9 @@ fn facts(fields: &CustomerFields, req: &LeadRequest) -> LeadFacts {
         industry: fields.industry.clone(),
         size: fields.size.clone(),
         source: fields.source.clone(),
-        language: req.language.clone(),
-        tags: req.tags.clone(),
-        value: req.value,
+        language: None,
+        tags: Vec::new(),
+        value: None,
     }
 }
 
@@ -696,7 +706,7 @@ impl Service {
     }
 
     /// Runs the rules for `lead` (no writes; the caller saves `rotation`).
-    async fn decide(&self, exec: &mut Exec<'_>, lead: &LeadFacts) -> Result<Decided> {
+    pub(crate) async fn decide(&self, exec: &mut Exec<'_>, lead: &LeadFacts) -> Result<Decided> {
         let mut passed_over: Vec<String> = Vec::new();
         let mut skipped_all: Vec<SkippedRep> = Vec::new();
         for rule in exec.list_rules().await? {
@@ -886,7 +896,7 @@ impl Service {
 
     /// Saves what `decide` chose: rotation, the decision record, and the event for the rep.
     #[allow(clippy::too_many_arguments)]
-    async fn record_decision(
+    pub(crate) async fn record_decision(
         &self,
         exec: &mut Exec<'_>,
         actor: &User,
@@ -1077,6 +1087,13 @@ impl Service {
         }
         if let Some(v) = lead.value {
             note.push_str(&format!("，预计金额 {v} 元"));
+        }
+        // What the lead brings that the customer lacks (a new phone, a contact) stays on it.
+        if let Some(added) = self
+            .keep_evidence(&mut tx, actor, &customer, fields, now)
+            .await?
+        {
+            note.push_str(&format!("；已补充到客户：{added}"));
         }
         let (decided, outcome) = match customer.owner_id {
             Some(owner_id) => {

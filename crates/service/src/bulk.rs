@@ -13,7 +13,7 @@
 //! which that snapshot may not show, are matched in memory; if anyone else committed in the
 //! meantime, batch N+1 is looked up again in its transaction (see [`WriteMark`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use leadguard_domain::Id;
 use leadguard_domain::Timestamp;
@@ -21,7 +21,9 @@ use leadguard_domain::audit::{AuditAction, rules};
 use leadguard_domain::collision::CaseOrigin;
 use leadguard_domain::customer::{CustomerFields, FieldError};
 use leadguard_domain::keys::MatchKey;
+use leadguard_domain::merge::describe_added;
 use leadguard_domain::ownership::effective_cap;
+use leadguard_domain::pool::PoolPolicy;
 use leadguard_domain::user::User;
 use leadguard_matching::live::NAME_COUNT_LIMIT;
 use leadguard_matching::{NameFrequency, Profile, Verdict};
@@ -30,18 +32,22 @@ use leadguard_store::{
 };
 
 use crate::Service;
-use crate::collisions::Subject;
+use crate::collisions::{OpenCase, Opened, Subject};
 use crate::customers::Found;
 use crate::error::{Result, ServiceError};
+use crate::evidence::{GainedEntry, brings_evidence};
 use crate::views::{MatchView, OwnerView};
+use leadguard_domain::collision::PairSecond;
 
 /// What happened to one row of a batch.
 #[derive(Debug, Clone)]
 pub enum RowResult {
-    /// Saved, owned by the user who entered it; `suspected`: its look-alikes, closest first,
+    /// Saved, owned as its plan says; `suspected`: its look-alikes, closest first,
     /// and the collision cases opened for those another rep owns.
     Created {
         id: Id,
+        /// Its owner's username (`None`: in the pool).
+        owner: Option<String>,
         suspected: Vec<MatchView>,
         collision_cases: Vec<Id>,
         /// Values kept unverified, or set aside in the note (see [`Service::prepare_keeping`]).
@@ -51,11 +57,79 @@ pub enum RowResult {
     Duplicate {
         matches: Vec<MatchView>,
         warnings: Vec<FieldError>,
+        /// What the row brought that the customer lacked, now kept on it ("电话 …；邮箱 …"),
+        /// for rows of a file.
+        added: Option<String>,
+        /// Collision cases opened because the file gave the customer to another rep (a
+        /// migration).
+        collision_cases: Vec<Id>,
     },
     /// Not saved: the row's fields are invalid.
     Invalid(Vec<FieldError>),
     /// Not saved: the owner has as many customers as they may.
-    CapReached { cap: u32 },
+    CapReached { username: String, cap: u32 },
+}
+
+/// Who owns a row's customer once it is saved.
+#[derive(Debug, Clone, Copy)]
+pub enum Placement<'u> {
+    /// This rep, within their cap unless the row's plan ignores it.
+    Owner(&'u User),
+    /// The public pool (公海).
+    Pool,
+    /// The assignment rules decide, as for an inbound lead (the pool when none applies).
+    Assign,
+}
+
+/// How one row of a batch is entered.
+#[derive(Debug, Clone, Copy)]
+pub struct RowPlan<'u> {
+    /// Who enters it: its creator, and the actor of its audit entries.
+    pub entrant: &'u User,
+    pub placement: Placement<'u>,
+    /// When the system it comes from entered it (a migration): its created-at and
+    /// owned-since, the first-come evidence. `None`: now.
+    pub entered_at: Option<Timestamp>,
+    /// The file names its owner (a migration): a row that duplicates another rep's customer
+    /// opens a collision case with both sides' evidence.
+    pub claimed: bool,
+    /// Saved even if its owner owns as many customers as they may (an admin's migration).
+    pub ignore_cap: bool,
+}
+
+impl<'u> RowPlan<'u> {
+    /// Entered by `user`, who owns it from now on: one entry, or a file of one's own.
+    pub fn owned_by(user: &'u User) -> RowPlan<'u> {
+        RowPlan {
+            entrant: user,
+            placement: Placement::Owner(user),
+            entered_at: None,
+            claimed: false,
+            ignore_cap: false,
+        }
+    }
+
+    fn owner_id(&self) -> Option<Id> {
+        match self.placement {
+            Placement::Owner(u) => Some(u.id),
+            Placement::Pool | Placement::Assign => None,
+        }
+    }
+}
+
+/// A rep a batch gives customers to: their cap, how many they own (counted on as rows are
+/// saved), and the days a customer of theirs may go unattended before recycling.
+struct CapSlot {
+    cap: u32,
+    count: u64,
+    recycle_window: Option<u32>,
+}
+
+/// The reps of a batch, each read once (reps of one team share its policy).
+#[derive(Default)]
+struct Caps {
+    slots: HashMap<Id, CapSlot>,
+    policies: HashMap<Option<String>, PoolPolicy>,
 }
 
 /// A stored customer that some row of the batch may match, its profile read once.
@@ -64,52 +138,103 @@ struct Stored {
     profile: Profile,
 }
 
-/// A row saved by this batch, as later rows are matched against it in memory.
+/// A customer this batch saved, or gave a duplicate row's evidence: later rows are matched
+/// against it in memory, as it is now.
 struct FreshRow {
     id: Id,
     name: String,
     profile: Profile,
     created_at: Timestamp,
-    owner: OwnerView,
+    owner_id: Option<Id>,
+    owner: Option<OwnerView>,
+    owned_since: Option<Timestamp>,
+    /// Saved by this batch (not a stored customer that gained evidence): counted among the
+    /// customers that share a name.
+    created: bool,
 }
 
-/// Rows of one batch saved so far: later rows are matched against them in memory.
+/// Customers of one batch, saved or changed so far: later rows are matched against them in
+/// memory.
 #[derive(Default)]
 struct Fresh {
     rows: Vec<FreshRow>,
     by_key: HashMap<MatchKey, Vec<usize>>,
-    /// Unique identifiers taken by fresh rows, and by which of them.
+    /// Unique identifiers held by fresh rows, and by which of them.
     identities: HashMap<MatchKey, usize>,
-    /// The owner of each fresh row, by customer id.
-    owners: HashMap<Id, Id>,
+    /// Each fresh row, by customer id.
+    index: HashMap<Id, usize>,
 }
 
 impl Fresh {
-    fn add(&mut self, id: Id, owner: &User, name: String, profile: Profile, created_at: Timestamp) {
-        let i = self.rows.len();
-        for k in profile.index_keys() {
-            self.by_key.entry(k).or_default().push(i);
-        }
-        for k in profile.unique_keys() {
-            self.identities.insert(k, i);
-        }
-        self.owners.insert(id, owner.id);
-        self.rows.push(FreshRow {
+    /// A customer saved by this batch, owned by `owner` (`None`: in the pool).
+    fn created(
+        &mut self,
+        id: Id,
+        owner: Option<&User>,
+        name: String,
+        profile: Profile,
+        at: Timestamp,
+    ) {
+        self.put(FreshRow {
             id,
             name,
             profile,
-            created_at,
-            owner: OwnerView::from(owner),
+            created_at: at,
+            owner_id: owner.map(|u| u.id),
+            owner: owner.map(OwnerView::from),
+            owned_since: owner.map(|_| at),
+            created: true,
         });
     }
 
-    fn contains(&self, id: Id) -> bool {
-        self.owners.contains_key(&id)
+    /// Adds a row, or replaces the profile of one already here (it only gained keys).
+    fn put(&mut self, row: FreshRow) {
+        let i = match self.index.get(&row.id) {
+            Some(&i) => {
+                let old: HashSet<MatchKey> =
+                    self.rows[i].profile.index_keys().into_iter().collect();
+                for k in row.profile.index_keys() {
+                    if !old.contains(&k) {
+                        self.by_key.entry(k).or_default().push(i);
+                    }
+                }
+                let created = self.rows[i].created;
+                self.rows[i] = FreshRow { created, ..row };
+                i
+            }
+            None => {
+                let i = self.rows.len();
+                for k in row.profile.index_keys() {
+                    self.by_key.entry(k).or_default().push(i);
+                }
+                self.index.insert(row.id, i);
+                self.rows.push(row);
+                i
+            }
+        };
+        for k in self.rows[i].profile.unique_keys() {
+            self.identities.insert(k, i);
+        }
     }
 
-    /// Fresh rows indexed under `key`.
+    fn contains(&self, id: Id) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    fn get(&self, id: Id) -> Option<&FreshRow> {
+        self.index.get(&id).map(|&i| &self.rows[i])
+    }
+
+    /// Customers saved by this batch indexed under `key`.
     fn count(&self, key: &MatchKey) -> u64 {
-        self.by_key.get(key).map_or(0, |rows| rows.len() as u64)
+        self.by_key.get(key).map_or(0, |rows| {
+            rows.iter().filter(|&&i| self.rows[i].created).count() as u64
+        })
+    }
+
+    /// Customers saved by this batch.
+    fn created_count(&self) -> usize {
+        self.rows.iter().filter(|r| r.created).count()
     }
 
     /// How `profile` compares with fresh row `i`, seen as a match.
@@ -125,9 +250,9 @@ impl Fresh {
         MatchView {
             customer_id: row.id,
             name: row.name.clone(),
-            owner: Some(row.owner.clone()),
-            owned_since: Some(row.created_at),
-            in_pool: false,
+            owner: row.owner.clone(),
+            owned_since: row.owned_since,
+            in_pool: row.owner.is_none(),
             created_at: row.created_at,
             score: cmp.score,
             verdict: cmp.verdict,
@@ -137,6 +262,40 @@ impl Fresh {
     }
 }
 
+/// A row saved by this batch, until its parts and audit entry are written.
+struct SavedRow {
+    id: Id,
+    entrant: Id,
+    owner: Option<Id>,
+    /// Its entry time (now, or the original one of a migrated row).
+    at: Timestamp,
+    rule: &'static str,
+    /// Migrated: its audit entry says so.
+    imported: bool,
+    fields: CustomerFields,
+    profile: Profile,
+}
+
+/// The reason on a migrated customer's first audit entry.
+const IMPORTED: &str =
+    "迁移导入，录入时间为原系统中的时间 / imported; entered at its time in the previous system";
+
+/// A collision case's reason when a migration file gives a customer to another rep.
+fn migration_claim(claimant: &User, entered_at: Option<Timestamp>) -> String {
+    let when = entered_at
+        .map(|t| {
+            let t = t
+                .with_timezone(&leadguard_tabular::time::china())
+                .format("%Y-%m-%d %H:%M");
+            format!("，原系统录入时间 {t} / entered {t}")
+        })
+        .unwrap_or_default();
+    format!(
+        "迁移导入：原系统中该客户也属于 {}{when} / migration: the previous CRM gave this customer to {} too",
+        claimant.display_name, claimant.username
+    )
+}
+
 /// A row normalized, with its profile and the warnings about its values, or the errors of
 /// its fields.
 type PreparedRow = std::result::Result<(CustomerFields, Profile, Vec<FieldError>), Vec<FieldError>>;
@@ -144,14 +303,17 @@ type PreparedRow = std::result::Result<(CustomerFields, Profile, Vec<FieldError>
 /// Rows normalized.
 type Prepared = Vec<PreparedRow>;
 
-/// Whether entering a customer its entrant already owns sends them a `duplicate.blocked`
-/// event.
+/// Where the rows come from, which decides what a duplicate row leaves behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OwnDuplicates {
-    /// A file of one's own customers, imported twice, must not flood one's feed.
-    Quiet,
-    /// One entry in the UI: the refusal is recorded whoever owns the customer.
-    Reported,
+enum Entering {
+    /// Rows of a file. Entering a customer one already owns sends no `duplicate.blocked`
+    /// event (a file imported twice must not flood one's feed), and the phones, e-mails and
+    /// contacts a duplicate row brings are kept on the customer it duplicates: otherwise they
+    /// would be lost, and the next entry of that company would not meet them.
+    File,
+    /// One entry in the UI: the refusal is recorded whoever owns the customer, and the rep,
+    /// told it exists, decides what to do with what they typed.
+    Interactive,
 }
 
 /// The stored customers a batch's rows may match: candidates per key, the holders of the
@@ -188,6 +350,19 @@ pub enum BatchRows {
     Ahead(Box<BatchAhead>),
 }
 
+impl BatchRows {
+    pub fn len(&self) -> usize {
+        match self {
+            BatchRows::Fields(f) => f.len(),
+            BatchRows::Ahead(a) => a.prepared.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// What an import that saves batch N while it looks up batch N+1 carries from one batch to
 /// the next (SQLite, where one writer saves and readers read meanwhile).
 #[derive(Default)]
@@ -205,7 +380,7 @@ pub(crate) struct EnteredBatch {
 impl BatchPipeline {
     /// The transaction `batch` was entered in has committed.
     pub(crate) fn committed(&mut self, service: &Service, batch: EnteredBatch) {
-        for _ in 0..batch.fresh.rows.len() {
+        for _ in 0..batch.fresh.created_count() {
             service.grew();
         }
         self.last = batch.base.map(|b| (b, batch.fresh));
@@ -266,8 +441,21 @@ impl Service {
         rows: BatchRows,
         pipeline: &mut BatchPipeline,
     ) -> Result<Vec<RowResult>> {
+        let plans = vec![RowPlan::owned_by(owner); rows.len()];
+        self.enter_planned(&plans, rows, pipeline).await
+    }
+
+    /// [`Service::create_customers_pipelined`], each row entered as its plan says (a
+    /// migration: its owner, the pool or the assignment rules, and its original entry time).
+    /// `plans` and `rows` are as many.
+    pub async fn enter_planned(
+        &self,
+        plans: &[RowPlan<'_>],
+        rows: BatchRows,
+        pipeline: &mut BatchPipeline,
+    ) -> Result<Vec<RowResult>> {
         let mut tx = self.store.begin().await?;
-        let (results, entered) = self.enter_pipelined(&mut tx, owner, rows, pipeline).await?;
+        let (results, entered) = self.enter_pipelined(&mut tx, plans, rows, pipeline).await?;
         tx.commit().await?;
         pipeline.committed(self, entered);
         Ok(results)
@@ -279,10 +467,17 @@ impl Service {
     pub(crate) async fn enter_pipelined(
         &self,
         tx: &mut WriteTx,
-        owner: &User,
+        plans: &[RowPlan<'_>],
         rows: BatchRows,
         pipeline: &mut BatchPipeline,
     ) -> Result<(Vec<RowResult>, EnteredBatch)> {
+        if plans.len() != rows.len() {
+            return Err(ServiceError::Internal(format!(
+                "{} plans for {} rows",
+                plans.len(),
+                rows.len()
+            )));
+        }
         let mark = tx.mark().await?;
         let last = pipeline.last.take();
         let (prepared, ahead) = match rows {
@@ -307,10 +502,8 @@ impl Service {
                 (a.prepared, ahead)
             }
         };
-        let rows = prepared.into_iter().map(|r| (owner, r)).collect();
-        let (results, fresh) = self
-            .enter_prepared(tx, rows, ahead, OwnDuplicates::Quiet)
-            .await?;
+        let rows = plans.iter().copied().zip(prepared).collect();
+        let (results, fresh) = self.enter_prepared(tx, rows, ahead, Entering::File).await?;
         let base = match mark {
             Some(mark) => Some(PipelineBase {
                 mark,
@@ -331,10 +524,12 @@ impl Service {
     ) -> Result<Vec<RowResult>> {
         let rows = entries
             .into_iter()
-            .map(|(user, fields, profile)| (user, Ok((fields, profile, Vec::new()))))
+            .map(|(user, fields, profile)| {
+                (RowPlan::owned_by(user), Ok((fields, profile, Vec::new())))
+            })
             .collect();
         let (results, _) = self
-            .enter_prepared(tx, rows, None, OwnDuplicates::Reported)
+            .enter_prepared(tx, rows, None, Entering::Interactive)
             .await?;
         Ok(results)
     }
@@ -349,6 +544,43 @@ impl Service {
                 Err(e) => Err(vec![FieldError::new("", "invalid", e.to_string())]),
             })
             .collect()
+    }
+
+    /// `user`'s cap slot in this batch, read (and their row locked) the first time.
+    async fn cap_slot<'c>(
+        &self,
+        tx: &mut WriteTx,
+        caps: &'c mut Caps,
+        user: &User,
+    ) -> Result<&'c mut CapSlot> {
+        if !caps.slots.contains_key(&user.id) {
+            tx.lock_user(user.id).await?;
+            let policy = match caps.policies.get(&user.team) {
+                Some(p) => *p,
+                None => {
+                    let p = self.policy_for_user(&mut tx.exec(), user).await?;
+                    caps.policies.insert(user.team.clone(), p);
+                    p
+                }
+            };
+            let cap = effective_cap(user, policy.owner_cap);
+            let count = tx.exec().count_owned(user.id, cap).await?;
+            let recycle_window = [policy.recycle_no_followup_days, policy.recycle_no_deal_days]
+                .into_iter()
+                .filter(|d| *d > 0)
+                .min();
+            caps.slots.insert(
+                user.id,
+                CapSlot {
+                    cap,
+                    count,
+                    recycle_window,
+                },
+            );
+        }
+        caps.slots
+            .get_mut(&user.id)
+            .ok_or_else(|| ServiceError::Internal("cap slot vanished".into()))
     }
 
     /// Every stored customer any of the rows may match, fetched at once.
@@ -421,30 +653,31 @@ impl Service {
     async fn enter_prepared(
         &self,
         tx: &mut WriteTx,
-        rows: Vec<(&User, PreparedRow)>,
+        rows: Vec<(RowPlan<'_>, PreparedRow)>,
         ahead: Option<(Lookup, &Fresh)>,
-        own_duplicates: OwnDuplicates,
+        entering: Entering,
     ) -> Result<(Vec<RowResult>, Fresh)> {
         tx.lock_all_keys().await?;
-        let mut entrants: Vec<&User> = rows.iter().map(|(u, _)| *u).collect();
-        entrants.sort_by_key(|u| u.id);
-        entrants.dedup_by_key(|u| u.id);
-        // Per entrant: their cap and how many customers they own, counted as rows are saved.
-        // (Entrants of one team share its policy: read once.)
-        let mut owned: HashMap<Id, (u32, u64)> = HashMap::with_capacity(entrants.len());
-        let mut policies = HashMap::new();
-        for user in entrants {
-            tx.lock_user(user.id).await?;
-            let policy = match policies.get(&user.team) {
-                Some(p) => p,
-                None => {
-                    let p = self.policy_for_user(&mut tx.exec(), user).await?;
-                    policies.entry(user.team.clone()).or_insert(p)
-                }
-            };
-            let cap = effective_cap(user, policy.owner_cap);
-            let count = tx.exec().count_owned(user.id, cap).await?;
-            owned.insert(user.id, (cap, count));
+        let mut owners: Vec<&User> = rows
+            .iter()
+            .filter_map(|(p, _)| match p.placement {
+                Placement::Owner(u) => Some(u),
+                Placement::Pool | Placement::Assign => None,
+            })
+            .collect();
+        owners.sort_by_key(|u| u.id);
+        owners.dedup_by_key(|u| u.id);
+        // Every owner's cap, read (and their row locked) in the order of their ids.
+        let mut caps = Caps::default();
+        for user in owners {
+            self.cap_slot(tx, &mut caps, user).await?;
+        }
+        if rows
+            .iter()
+            .any(|(p, _)| matches!(p.placement, Placement::Assign))
+        {
+            tx.lock_keys(&[crate::assignment::assignment_lock()])
+                .await?;
         }
         let no_earlier = Fresh::default();
         let (lookup, earlier) = match ahead {
@@ -468,9 +701,14 @@ impl Service {
 
         let now = self.now();
         let mut fresh = Fresh::default();
-        let mut saved: Vec<(Id, &User, CustomerFields, Profile)> = Vec::new();
+        let mut saved: Vec<SavedRow> = Vec::new();
+        // Customers that gained a duplicate row's evidence: their fields now, and the audit
+        // entries that say what came from whom.
+        let mut gained: BTreeMap<Id, CustomerFields> = BTreeMap::new();
+        let mut gained_audit: Vec<GainedEntry> = Vec::new();
         let mut out = Vec::with_capacity(rows.len());
-        for (entrant, row) in rows {
+        for (plan, row) in rows {
+            let entrant = plan.entrant;
             let (fields, profile, warnings) = match row {
                 Ok(p) => p,
                 Err(errs) => {
@@ -496,7 +734,7 @@ impl Service {
                     .find_map(|k| holders.get(k).and_then(|id| stored.get(id)))
                     .map(|s| self.match_view(&profile, &s.candidate, &s.profile, freq))
                     .or_else(|| {
-                        [earlier, &fresh].into_iter().find_map(|f| {
+                        [&fresh, earlier].into_iter().find_map(|f| {
                             unique
                                 .iter()
                                 .find_map(|k| f.identities.get(k))
@@ -515,25 +753,145 @@ impl Service {
             if let Some(m) = duplicates.first() {
                 let holder = match stored.get(&m.customer_id) {
                     Some(s) => s.candidate.owner.as_ref().map(|o| o.id),
-                    None => [earlier, &fresh]
+                    None => [&fresh, earlier]
                         .into_iter()
-                        .find_map(|f| f.owners.get(&m.customer_id).copied()),
+                        .find_map(|f| f.get(m.customer_id))
+                        .and_then(|r| r.owner_id),
                 };
-                if own_duplicates == OwnDuplicates::Reported || holder != Some(entrant.id) {
+                // A file's own customers, met again, are no news to anyone; a pool customer
+                // met by a file that leaves its rows to the pool or the rules neither.
+                let expected = plan.owner_id();
+                let news = match entering {
+                    Entering::Interactive => true,
+                    Entering::File => {
+                        holder != expected && (holder.is_some() || expected.is_some())
+                    }
+                };
+                if news {
                     self.emit_blocked(&mut tx.exec(), entrant, &fields, m, holder)
                         .await?;
+                }
+                let mut collision_cases = Vec::new();
+                if plan.claimed
+                    && let (Some(holder), Placement::Owner(claimant)) = (holder, plan.placement)
+                    && holder != claimant.id
+                {
+                    let reason = migration_claim(claimant, plan.entered_at);
+                    let opened = self
+                        .open_case(
+                            &mut tx.exec(),
+                            OpenCase {
+                                origin: CaseOrigin::Migration,
+                                first_customer: m.customer_id,
+                                second: PairSecond::Appellant {
+                                    appellant: claimant.id,
+                                    owner: holder,
+                                },
+                                first_user: holder,
+                                second_user: claimant.id,
+                                opened_by: entrant.id,
+                                entered: Some(&fields),
+                                matched: Some(m),
+                                reason: Some(&reason),
+                            },
+                        )
+                        .await?;
+                    if let Opened::New(id) = opened {
+                        collision_cases.push(id);
+                    }
+                }
+                let mut added = None;
+                if entering == Entering::File {
+                    let id = m.customer_id;
+                    let current = fresh
+                        .get(id)
+                        .or_else(|| earlier.get(id))
+                        .map(|r| &r.profile)
+                        .or_else(|| stored.get(&id).map(|s| &s.profile));
+                    if current.is_none_or(|c| brings_evidence(c, &profile)) {
+                        let before = match gained.get(&id) {
+                            Some(f) => f.clone(),
+                            None => match saved.iter().find(|s| s.id == id) {
+                                Some(s) => s.fields.clone(),
+                                None => match tx.exec().get_customer(id).await? {
+                                    Some(c) => c.fields,
+                                    None => CustomerFields::default(),
+                                },
+                            },
+                        };
+                        let held = |k: &MatchKey| {
+                            holders.contains_key(k)
+                                || fresh.identities.contains_key(k)
+                                || earlier.identities.contains_key(k)
+                        };
+                        if !before.name.is_empty()
+                            && let Some(after) = self.absorb(&before, &fields, held)
+                        {
+                            let profile = self.matcher.profile_lenient(&after).0;
+                            fresh.put(FreshRow {
+                                id,
+                                name: after.name.clone(),
+                                profile,
+                                created_at: m.created_at,
+                                owner_id: holder,
+                                owner: m.owner.clone(),
+                                owned_since: m.owned_since,
+                                created: false,
+                            });
+                            let what = describe_added(&before, &after);
+                            gained_audit.push((id, entrant.id, holder, what.clone()));
+                            gained.insert(id, after);
+                            added = Some(what);
+                        }
+                    }
                 }
                 out.push(RowResult::Duplicate {
                     matches: duplicates,
                     warnings,
+                    added,
+                    collision_cases,
                 });
                 continue;
             }
-            let (cap, count) = owned.entry(entrant.id).or_insert((0, 0));
-            if *count >= u64::from(*cap) {
-                out.push(RowResult::CapReached { cap: *cap });
-                continue;
+            let at = plan.entered_at.unwrap_or(now);
+            // The owner: as planned, or as the rules decide for this row.
+            let mut decision = None;
+            let mut decided_owner = None;
+            if let Placement::Assign = plan.placement {
+                let lead = crate::assignment::lead_facts(&fields);
+                let decided = self.decide(&mut tx.exec(), &lead).await?;
+                decided_owner = decided.owner.clone();
+                decision = Some((decided, lead));
             }
+            let owner: Option<&User> = match plan.placement {
+                Placement::Owner(u) => Some(u),
+                Placement::Pool => None,
+                Placement::Assign => decided_owner.as_ref(),
+            };
+            let mut protected_until = None;
+            if let Some(u) = owner {
+                let slot = self.cap_slot(tx, &mut caps, u).await?;
+                // The rules pass over reps at their cap themselves.
+                if slot.count >= u64::from(slot.cap)
+                    && !plan.ignore_cap
+                    && matches!(plan.placement, Placement::Owner(_))
+                {
+                    out.push(RowResult::CapReached {
+                        username: u.username.clone(),
+                        cap: slot.cap,
+                    });
+                    continue;
+                }
+                slot.count += 1;
+                // However old its owned-since, a migrated customer's owner gets the whole
+                // window a new customer would have before recycling may take it.
+                if at < now {
+                    protected_until = slot
+                        .recycle_window
+                        .map(|days| now + chrono::Duration::days(i64::from(days)));
+                }
+            }
+            let owner_id = owner.map(|u| u.id);
             let profile_json = serde_json::to_string(&profile)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             let id = tx
@@ -548,28 +906,70 @@ impl Service {
                         identities: &[],
                     },
                     created_by: entrant.id,
-                    owner_id: Some(entrant.id),
+                    owner_id,
                     now,
+                    entered_at: plan.entered_at,
+                    protected_until,
                 })
                 .await?;
-            let collision_cases = self
-                .open_cases_for_matches(
-                    &mut tx.exec(),
-                    CaseOrigin::SuspectedEntry,
-                    entrant,
-                    Subject {
-                        customer_id: id,
-                        entered_at: now,
-                        owner_id: entrant.id,
-                    },
-                    &suspected,
-                )
-                .await?;
-            *count += 1;
-            fresh.add(id, entrant, fields.name.clone(), profile.clone(), now);
-            saved.push((id, entrant, fields, profile));
+            let collision_cases = match owner_id {
+                Some(owner_id) => {
+                    self.open_cases_for_matches(
+                        &mut tx.exec(),
+                        CaseOrigin::SuspectedEntry,
+                        entrant,
+                        Subject {
+                            customer_id: id,
+                            entered_at: at,
+                            owner_id,
+                        },
+                        &suspected,
+                    )
+                    .await?
+                }
+                None => Vec::new(),
+            };
+            let rule = match (&decision, owner_id) {
+                (Some((decided, lead)), _) => {
+                    let outcome = if owner_id.is_some() {
+                        "assigned"
+                    } else {
+                        "pool"
+                    };
+                    self.record_decision(
+                        &mut tx.exec(),
+                        entrant,
+                        decided,
+                        id,
+                        &fields.name,
+                        outcome,
+                        lead,
+                        now,
+                    )
+                    .await?;
+                    if owner_id.is_some() {
+                        crate::assignment::ASSIGNMENT_RULE
+                    } else {
+                        rules::POOL_INTAKE
+                    }
+                }
+                (None, Some(_)) => rules::FIRST_COME,
+                (None, None) => rules::POOL_INTAKE,
+            };
+            fresh.created(id, owner, fields.name.clone(), profile.clone(), at);
+            saved.push(SavedRow {
+                id,
+                entrant: entrant.id,
+                owner: owner_id,
+                at,
+                rule,
+                imported: plan.entered_at.is_some() || plan.claimed,
+                fields,
+                profile,
+            });
             out.push(RowResult::Created {
                 id,
+                owner: owner.map(|u| u.username.clone()),
                 suspected,
                 collision_cases,
                 warnings,
@@ -578,42 +978,42 @@ impl Service {
 
         let keys: Vec<(Vec<MatchKey>, Vec<MatchKey>)> = saved
             .iter()
-            .map(|(_, _, _, p)| (p.index_keys(), p.unique_keys()))
+            .map(|s| (s.profile.index_keys(), s.profile.unique_keys()))
             .collect();
         let parts: Vec<CustomerParts> = saved
             .iter()
             .zip(&keys)
-            .map(|((id, _, f, _), (keys, identities))| CustomerParts {
-                id: *id,
-                contacts: &f.contacts,
+            .map(|(s, (keys, identities))| CustomerParts {
+                id: s.id,
+                contacts: &s.fields.contacts,
                 keys,
                 identities,
             })
             .collect();
-        match tx.exec().insert_customer_parts(&parts).await {
-            Ok(()) => {}
-            Err(leadguard_store::StoreError::IdentityTaken { .. }) => {
-                return Err(ServiceError::Conflict {
-                    code: "batch_conflict",
-                    message: "a concurrent writer took an identifier of this batch; enter its rows one by one".into(),
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
+        tx.exec()
+            .insert_customer_parts(&parts)
+            .await
+            .map_err(batch_conflict)?;
+        // A migrated customer's entry is dated when the system it comes from saw it entered.
         let audit: Vec<NewAuditEntry> = saved
             .iter()
-            .map(|(id, entrant, _, _)| NewAuditEntry {
-                at: now,
-                customer_id: *id,
+            .map(|s| NewAuditEntry {
+                at: s.at,
+                customer_id: s.id,
                 action: AuditAction::Created,
-                actor_id: entrant.id,
+                actor_id: s.entrant,
                 before_owner_id: None,
-                after_owner_id: Some(entrant.id),
-                rule: rules::FIRST_COME,
-                reason: None,
+                after_owner_id: s.owner,
+                rule: s.rule,
+                reason: s.imported.then_some(IMPORTED),
             })
             .collect();
         tx.exec().append_audit_many(&audit).await?;
+        let gained: Vec<(Id, &CustomerFields, &Profile)> = gained
+            .iter()
+            .filter_map(|(id, f)| fresh.get(*id).map(|r| (*id, f, &r.profile)))
+            .collect();
+        self.save_gained(tx, &gained, &gained_audit, now).await?;
         Ok((out, fresh))
     }
 
@@ -652,9 +1052,15 @@ impl Service {
                 }
             }
             let mut taken = stored_ids.len();
-            for f in fresh {
+            // Oldest first, as the store orders them; a customer of the batch before that
+            // this batch changed is compared as it is now.
+            let [earlier, current] = fresh;
+            for f in [earlier, current] {
                 for &i in f.by_key.get(k).into_iter().flatten() {
                     let id = f.rows[i].id;
+                    if std::ptr::eq(f, earlier) && current.contains(id) {
+                        continue;
+                    }
                     if !stored_ids.contains(&id) {
                         if taken >= per_key {
                             break;
@@ -685,5 +1091,19 @@ impl Service {
             .filter(|m| m.verdict != Verdict::Distinct)
             .collect();
         Found::ranked(matches, self.config.max_matches, true).matches
+    }
+}
+
+/// A unique identifier of the batch taken meanwhile by a writer that bypassed the locks:
+/// nothing of the batch is saved, and its rows are to be entered one by one.
+pub(crate) fn batch_conflict(e: leadguard_store::StoreError) -> ServiceError {
+    match e {
+        leadguard_store::StoreError::IdentityTaken { .. } => ServiceError::Conflict {
+            code: "batch_conflict",
+            message:
+                "a concurrent writer took an identifier of this batch; enter its rows one by one"
+                    .into(),
+        },
+        e => e.into(),
     }
 }

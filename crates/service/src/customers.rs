@@ -475,6 +475,8 @@ impl Service {
                 created_by: actor.id,
                 owner_id: owner,
                 now,
+                entered_at: None,
+                protected_until: None,
             })
             .await;
         let id = match inserted {

@@ -158,7 +158,7 @@ impl Service {
                             tracing::info!(actor = %w.actor.username, matched = matches.first().map(|m| m.customer_id), "duplicate blocked");
                             Err(ServiceError::Duplicate { matches })
                         }
-                        RowResult::CapReached { cap } => Err(ServiceError::OwnerCapReached {
+                        RowResult::CapReached { cap, .. } => Err(ServiceError::OwnerCapReached {
                             username: w.actor.username.clone(),
                             cap,
                             owned: u64::from(cap),

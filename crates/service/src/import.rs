@@ -3,7 +3,7 @@
 //! row that names the row and the column of any error. The same batches serve `leadguard
 //! import` and import jobs submitted through the API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use leadguard_domain::Id;
@@ -15,8 +15,9 @@ use leadguard_tabular::{Mapping, Table};
 use tokio::task::JoinHandle;
 
 use crate::Service;
-use crate::bulk::{BatchAhead, BatchPipeline, BatchRows, RowResult};
+use crate::bulk::{BatchAhead, BatchPipeline, BatchRows, Placement, RowPlan, RowResult};
 use crate::error::{Result, ServiceError};
+use crate::migration::{DefaultOwner, ImportOptions, Origins};
 use crate::views::MatchView;
 
 /// Rows an import job enters per transaction: large enough to spread the cost of a commit and
@@ -84,6 +85,19 @@ impl RowOutcome {
 
     fn with_warnings(mut self, warnings: String) -> RowOutcome {
         self.warnings = warnings;
+        self
+    }
+
+    /// Names the collision cases the row opened.
+    fn with_cases(mut self, cases: &[Id]) -> RowOutcome {
+        if !cases.is_empty() {
+            let ids: Vec<String> = cases.iter().map(|c| format!("#{c}")).collect();
+            if !self.message.is_empty() {
+                self.message.push_str("; ");
+            }
+            self.message
+                .push_str(&format!("collision case {} opened", ids.join(", ")));
+        }
         self
     }
 
@@ -156,6 +170,11 @@ impl ImportFile {
         })
     }
 
+    /// Whether the file says who owns its rows (an owner or creator column).
+    pub fn has_owners(&self) -> bool {
+        self.mapping.has_owners()
+    }
+
     /// "row 4, column 2 (电话): …" for each invalid field of a row.
     fn describe(&self, fields: &[FieldError], cells: &[String], row: usize) -> String {
         fields
@@ -181,12 +200,16 @@ struct DryRunIndex {
     by_key: HashMap<MatchKey, Vec<usize>>,
 }
 
-/// Works through one file for one owner, batch by batch.
+/// Works through one file, batch by batch: every row to one owner, or (a migration) to the
+/// owner the file names, as of the time it names.
 pub struct Importer<'a> {
     service: &'a Service,
-    owner: User,
+    options: ImportOptions,
+    origins: Origins,
     file: &'a ImportFile,
     dry_run: bool,
+    /// Who was given customers, for the summary of owners over their cap.
+    owners: BTreeSet<Id>,
     index: DryRunIndex,
     pipeline: BatchPipeline,
     /// The next batch (its rows), being checked ahead while this one is saved.
@@ -194,23 +217,93 @@ pub struct Importer<'a> {
 }
 
 impl<'a> Importer<'a> {
+    /// Every row to `owner`, within their cap, in the file's order.
     pub fn new(service: &'a Service, owner: User, file: &'a ImportFile, dry_run: bool) -> Self {
-        Importer {
+        let origins = Origins::plain(file.rows.len());
+        Importer::with(
             service,
-            owner,
+            ImportOptions::owned_by(owner),
+            origins,
             file,
             dry_run,
+        )
+    }
+
+    fn with(
+        service: &'a Service,
+        options: ImportOptions,
+        origins: Origins,
+        file: &'a ImportFile,
+        dry_run: bool,
+    ) -> Self {
+        Importer {
+            service,
+            options,
+            origins,
+            file,
+            dry_run,
+            owners: BTreeSet::new(),
             index: DryRunIndex::default(),
             pipeline: BatchPipeline::default(),
             ahead: None,
         }
     }
 
+    /// A migration: rows go to the owners the file names (by username or display name),
+    /// as of the entry times it gives, earliest first; the others as `options` say.
+    pub async fn migrate(
+        service: &'a Service,
+        options: ImportOptions,
+        file: &'a ImportFile,
+        dry_run: bool,
+    ) -> Result<Importer<'a>> {
+        let users = {
+            let mut conn = service.store.read().await?;
+            conn.exec().list_users(None).await?
+        };
+        let origins = Origins::read(&file.mapping, &file.rows, users, &options, service.now());
+        Ok(Importer::with(service, options, origins, file, dry_run))
+    }
+
+    /// The file row (0-based) entered at position `pos`.
+    fn file_row(&self, pos: usize) -> usize {
+        self.origins.order[pos]
+    }
+
+    /// The cells of the row at position `pos`, and its number in the file (from 1).
+    fn cells(&self, pos: usize) -> (&'a [String], usize) {
+        let i = self.file_row(pos);
+        (&self.file.rows[i], i + 1)
+    }
+
+    /// The record at position `pos`, with what its origin columns could not place kept in
+    /// its note.
+    fn record(&self, pos: usize) -> CustomerFields {
+        let i = self.file_row(pos);
+        let mut f = self.file.mapping.record(&self.file.rows[i]);
+        let extra = &self.origins.source(i).note;
+        if !extra.is_empty() {
+            let mut lines: Vec<String> = f.note.take().into_iter().collect();
+            lines.extend(extra.iter().cloned());
+            f.note = Some(lines.join("\n"));
+        }
+        f
+    }
+
     fn fields(&self, rows: Range<usize>) -> Vec<CustomerFields> {
-        self.file.rows[rows]
-            .iter()
-            .map(|c| self.file.mapping.record(c))
+        rows.map(|pos| self.record(pos)).collect()
+    }
+
+    /// How each row at `rows` is entered.
+    fn plans(&self, rows: Range<usize>) -> Vec<RowPlan<'_>> {
+        rows.map(|pos| self.origins.plan(&self.options, self.file_row(pos)))
             .collect()
+    }
+
+    /// The owners given customers so far that own more than their cap (an import with
+    /// `ignore_cap`): username, customers owned, cap.
+    pub async fn owners_over_cap(&self) -> Result<Vec<(String, u64, u32)>> {
+        self.service.owners_over_cap(&self.owners).await
     }
 
     /// Starts checking the rows after `this` (as many) on a snapshot, while `this` is saved.
@@ -258,11 +351,13 @@ impl<'a> Importer<'a> {
         }
         let rows = self.rows_of(start..end).await;
         self.look_ahead(&(start..end));
-        match self
+        let mut pipeline = std::mem::take(&mut self.pipeline);
+        let entered = self
             .service
-            .create_customers_pipelined(&self.owner, rows, &mut self.pipeline)
-            .await
-        {
+            .enter_planned(&self.plans(start..end), rows, &mut pipeline)
+            .await;
+        self.pipeline = pipeline;
+        match entered {
             Ok(results) => Ok(self.outcomes(start, results)),
             Err(ServiceError::Conflict {
                 code: "batch_conflict",
@@ -292,11 +387,13 @@ impl<'a> Importer<'a> {
             let rows = self.rows_of(start..end).await;
             self.look_ahead(&(start..end));
             let mut tx = self.service.store.begin().await?;
-            match self
+            let mut pipeline = std::mem::take(&mut self.pipeline);
+            let entered = self
                 .service
-                .enter_pipelined(&mut tx, &self.owner, rows, &mut self.pipeline)
-                .await
-            {
+                .enter_pipelined(&mut tx, &self.plans(start..end), rows, &mut pipeline)
+                .await;
+            self.pipeline = pipeline;
+            match entered {
                 Ok((results, entered)) => {
                     let outcomes = self.outcomes(start, results);
                     tx.exec()
@@ -337,102 +434,115 @@ impl<'a> Importer<'a> {
         Ok(outcomes)
     }
 
-    fn outcomes(&self, start: usize, results: Vec<RowResult>) -> Vec<RowOutcome> {
-        results
+    fn outcomes(&mut self, start: usize, results: Vec<RowResult>) -> Vec<RowOutcome> {
+        let outcomes: Vec<RowOutcome> = results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| {
-                let row = start + i + 1;
-                let cells = &self.file.rows[start + i];
-                match r {
-                    RowResult::Created {
-                        id,
-                        suspected,
-                        warnings,
-                        ..
-                    } => created_outcome(row, id, suspected.first(), &self.owner.username)
-                        .with_warnings(self.file.describe(&warnings, cells, row)),
-                    RowResult::Duplicate { matches, warnings } => duplicate_outcome(row, &matches)
-                        .with_warnings(self.file.describe(&warnings, cells, row)),
-                    RowResult::Invalid(fields) => {
-                        RowOutcome::error(row, self.file.describe(&fields, cells, row))
-                    }
-                    RowResult::CapReached { cap } => RowOutcome::error(
-                        row,
-                        format!(
-                            "row {row}: {} already owns {cap} customers, the most allowed",
-                            self.owner.username
-                        ),
-                    ),
-                }
-            })
-            .collect()
+            .map(|(i, r)| self.outcome(start + i, r))
+            .collect();
+        for o in &outcomes {
+            if let (Some(_), Some(owner)) = (o.customer_id, self.owner_id_of(&o.owner)) {
+                self.owners.insert(owner);
+            }
+        }
+        outcomes
     }
 
-    /// Someone took an identifier of this batch meanwhile: nothing of it was saved; the rows
-    /// go through the single-entry use case instead.
-    async fn one_by_one(&self, start: usize, end: usize) -> Result<Vec<RowOutcome>> {
+    /// The id of the user named `username` among those rows may go to.
+    fn owner_id_of(&self, username: &str) -> Option<Id> {
+        if username.is_empty() {
+            return None;
+        }
+        self.origins.user(username).or(match &self.options.default {
+            DefaultOwner::Rep(u) if u.username == username => Some(u.id),
+            _ => None,
+        })
+    }
+
+    /// The result line of the row at position `pos`.
+    fn outcome(&self, pos: usize, r: RowResult) -> RowOutcome {
+        let (cells, row) = self.cells(pos);
+        let source = self.origins.source(self.file_row(pos));
+        let describe = |warnings: Vec<FieldError>| {
+            let mut all = source.warnings.clone();
+            all.extend(warnings);
+            self.file.describe(&all, cells, row)
+        };
+        match r {
+            RowResult::Created {
+                id,
+                owner,
+                suspected,
+                collision_cases,
+                warnings,
+            } => created_outcome(row, id, suspected.first(), owner.as_deref().unwrap_or(""))
+                .with_cases(&collision_cases)
+                .with_warnings(describe(warnings)),
+            RowResult::Duplicate {
+                matches,
+                warnings,
+                added,
+                collision_cases,
+            } => duplicate_outcome(row, &matches, added.as_deref())
+                .with_cases(&collision_cases)
+                .with_warnings(describe(warnings)),
+            RowResult::Invalid(fields) => RowOutcome::error(row, describe(fields)),
+            RowResult::CapReached { username, cap } => RowOutcome::error(
+                row,
+                format!("row {row}: {username} already owns {cap} customers, the most allowed"),
+            ),
+        }
+    }
+
+    /// Someone took an identifier of this batch meanwhile: nothing of it was saved; its rows
+    /// are entered again one per transaction.
+    async fn one_by_one(&mut self, start: usize, end: usize) -> Result<Vec<RowOutcome>> {
         let mut v = Vec::with_capacity(end - start);
-        for i in start..end {
-            let row = i + 1;
-            let cells = &self.file.rows[i];
-            let (fields, profile, warnings) = match self
+        for pos in start..end {
+            let rows = BatchRows::Fields(vec![self.record(pos)]);
+            let mut pipeline = BatchPipeline::default();
+            let entered = self
                 .service
-                .prepare_keeping(self.file.mapping.record(cells))
-            {
-                Ok(p) => p,
-                Err(e) => {
-                    v.push(self.refusal(e, cells, row)?);
-                    continue;
+                .enter_planned(&self.plans(pos..pos + 1), rows, &mut pipeline)
+                .await;
+            match entered {
+                Ok(results) => v.extend(self.outcomes(pos, results)),
+                Err(ServiceError::Conflict { message, .. }) => {
+                    let (_, row) = self.cells(pos);
+                    v.push(RowOutcome::error(row, format!("row {row}: {message}")));
                 }
-            };
-            let warnings = self.file.describe(&warnings, cells, row);
-            let outcome = match self
-                .service
-                .create_prepared(&self.owner, fields, profile)
-                .await
-            {
-                Ok(created) => created_outcome(
-                    row,
-                    created.customer.id,
-                    created.suspected.first(),
-                    &self.owner.username,
-                )
-                .with_warnings(warnings),
-                Err(ServiceError::Duplicate { matches }) => {
-                    duplicate_outcome(row, &matches).with_warnings(warnings)
-                }
-                Err(e) => self.refusal(e, cells, row)?,
-            };
-            v.push(outcome);
+                Err(e) => return Err(e),
+            }
         }
         Ok(v)
     }
 
-    async fn dry_run_row(&mut self, i: usize) -> Result<RowOutcome> {
-        let row = i + 1;
-        let cells = &self.file.rows[i];
-        let (_, profile, warnings) = match self
-            .service
-            .prepare_keeping(self.file.mapping.record(cells))
-        {
+    async fn dry_run_row(&mut self, pos: usize) -> Result<RowOutcome> {
+        let (cells, row) = self.cells(pos);
+        let (_, profile, mut warnings) = match self.service.prepare_keeping(self.record(pos)) {
             Ok(p) => p,
             Err(e) => return self.refusal(e, cells, row),
         };
-        let warnings = self.file.describe(&warnings, cells, row);
+        let mut all = self.origins.source(self.file_row(pos)).warnings.clone();
+        all.append(&mut warnings);
+        let warnings = self.file.describe(&all, cells, row);
+        let owner = match self.plans(pos..pos + 1)[0].placement {
+            Placement::Owner(u) => u.username.clone(),
+            Placement::Pool | Placement::Assign => String::new(),
+        };
         let check = self.service.check_prepared(&profile, Vec::new()).await?;
         let in_db = check.matches.first();
         let in_file = self.in_file_match(&profile);
         let outcome = match (in_db, in_file) {
             (Some(m), _) if m.verdict == Verdict::Duplicate => {
-                duplicate_outcome(row, &check.matches)
+                duplicate_outcome(row, &check.matches, None)
             }
             (_, Some((r, Verdict::Duplicate))) => RowOutcome {
                 row,
                 status: RowStatus::Duplicate,
                 customer_id: None,
                 matched: None,
-                owner: self.owner.username.clone(),
+                owner: owner.clone(),
                 message: format!("duplicate of row {r} of this file"),
                 warnings: String::new(),
             },
@@ -454,7 +564,7 @@ impl<'a> Importer<'a> {
                     },
                     customer_id: None,
                     matched: in_db.map(|m| m.customer_id),
-                    owner: self.owner.username.clone(),
+                    owner,
                     message: format!(
                         "dry run: would be created{}",
                         suspect.map(|s| format!("; {s}")).unwrap_or_default()
@@ -507,12 +617,12 @@ impl<'a> Importer<'a> {
     }
 }
 
-fn duplicate_outcome(row: usize, matches: &[MatchView]) -> RowOutcome {
+fn duplicate_outcome(row: usize, matches: &[MatchView], added: Option<&str>) -> RowOutcome {
     let m = matches.first();
     let holder = m
         .and_then(|m| m.owner.as_ref().map(|o| o.username.clone()))
         .unwrap_or_default();
-    RowOutcome {
+    let mut outcome = RowOutcome {
         row,
         status: RowStatus::Duplicate,
         customer_id: None,
@@ -530,7 +640,11 @@ fn duplicate_outcome(row: usize, matches: &[MatchView]) -> RowOutcome {
             None => "duplicate".into(),
         },
         owner: holder,
+    };
+    if let Some(added) = added {
+        outcome.message.push_str(&format!("; kept on it: {added}"));
     }
+    outcome
 }
 
 fn created_outcome(row: usize, id: Id, suspected: Option<&MatchView>, owner: &str) -> RowOutcome {

@@ -12,10 +12,12 @@ pub mod demo;
 mod entries;
 mod error;
 mod events;
+mod evidence;
 mod followups;
 pub mod import;
 mod import_jobs;
 mod merges;
+pub mod migration;
 mod ownership;
 mod pool;
 mod reindex;
@@ -38,7 +40,7 @@ pub use assignment::{
     RuleView, SkippedRep,
 };
 pub use auth::LoginOutcome;
-pub use bulk::{BatchAhead, BatchPipeline, BatchRows, PipelineBase, RowResult};
+pub use bulk::{BatchAhead, BatchPipeline, BatchRows, PipelineBase, Placement, RowPlan, RowResult};
 pub use collisions::{
     AppealRequest, CaseQuery, CaseSide, CaseView, DecideRequest, DecisionView, ScanReport,
 };

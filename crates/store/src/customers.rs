@@ -31,6 +31,12 @@ pub struct NewCustomer<'a> {
     pub created_by: Id,
     pub owner_id: Option<Id>,
     pub now: Timestamp,
+    /// When it was entered in the system it comes from (a migration): its created-at and
+    /// owned-since, the first-come evidence. `None`: now.
+    pub entered_at: Option<Timestamp>,
+    /// Not recycled before then (a migrated customer's owner gets a full window to follow it
+    /// up, however old its owned-since).
+    pub protected_until: Option<Timestamp>,
 }
 
 /// What belongs to a saved customer row: its contacts, keys and identities.
@@ -390,14 +396,15 @@ impl Exec<'_> {
     pub async fn insert_customer_row(&mut self, n: &NewCustomer<'_>) -> Result<Id> {
         let f = n.fields;
         let m = &n.matching;
-        let owned_since = n.owner_id.map(|_| n.now);
+        let created_at = n.entered_at.unwrap_or(n.now);
+        let owned_since = n.owner_id.map(|_| created_at);
         Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
             "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
                  address, province, city, industry, size, source, created_by, created_at, owner_id,
                  owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version,
-                 note)
+                 note, protected_until)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                     $20, $21, $22, $23, $24)
+                     $20, $21, $22, $23, $24, $25)
              RETURNING id",
         )
         .bind(f.kind.as_str())
@@ -414,7 +421,7 @@ impl Exec<'_> {
         .bind(f.size.as_deref())
         .bind(f.source.as_deref())
         .bind(n.created_by)
-        .bind(n.now)
+        .bind(created_at)
         .bind(n.owner_id)
         .bind(owned_since)
         .bind(n.now)
@@ -424,6 +431,7 @@ impl Exec<'_> {
         .bind(f.id_number.as_deref())
         .bind(m.version)
         .bind(f.note.as_deref())
+        .bind(n.protected_until)
         .fetch_one(&mut **c)
         .await)?)
     }

@@ -26,6 +26,15 @@ pub enum ColumnType {
     Size,
     /// Free text (备注): joined into the customer's note.
     Note,
+    /// Who owns the customer in the system it comes from (负责人): a username or a display
+    /// name. Not a field of the customer: it decides its owner.
+    Owner,
+    /// Who entered it there (创建人): its owner when the file names no owner.
+    Creator,
+    /// When it was entered there (创建时间): the first-come evidence.
+    CreatedAt,
+    /// The owner's team or department there (所属部门).
+    Team,
     Ignore,
 }
 
@@ -258,6 +267,66 @@ const HEADERS: &[(ColumnType, &[&str])] = &[
             "comments",
         ],
     ),
+    (
+        ColumnType::Owner,
+        &[
+            "负责人",
+            "客户负责人",
+            "所属销售",
+            "销售",
+            "销售员",
+            "销售人员",
+            "销售代表",
+            "客户经理",
+            "业务员",
+            "归属人",
+            "所属人",
+            "所有人",
+            "客户所有人",
+            "owner",
+            "accountowner",
+            "companyowner",
+            "recordowner",
+            "salesrep",
+            "ownername",
+        ],
+    ),
+    (
+        ColumnType::Creator,
+        &["创建人", "录入人", "登记人", "createdby", "creator"],
+    ),
+    (
+        ColumnType::CreatedAt,
+        &[
+            "创建时间",
+            "录入时间",
+            "登记时间",
+            "建档时间",
+            "创建日期",
+            "录入日期",
+            "登记日期",
+            "建档日期",
+            "createdat",
+            "createdate",
+            "createddate",
+            "createdtime",
+            "createtime",
+            "datecreated",
+        ],
+    ),
+    (
+        ColumnType::Team,
+        &[
+            "所属部门",
+            "部门",
+            "所属团队",
+            "团队",
+            "销售团队",
+            "team",
+            "department",
+            "salesteam",
+        ],
+    ),
 ];
 
 /// A header as compared: lower case, without spaces, punctuation, the `*` of a required
@@ -311,6 +380,10 @@ impl ColumnType {
             "source" | "channel" => ColumnType::Source,
             "size" => ColumnType::Size,
             "note" | "remark" => ColumnType::Note,
+            "owner" => ColumnType::Owner,
+            "creator" | "createdby" => ColumnType::Creator,
+            "createdat" | "createdtime" | "entrytime" => ColumnType::CreatedAt,
+            "team" | "department" => ColumnType::Team,
             "ignore" | "skip" => ColumnType::Ignore,
             _ => return None,
         };
@@ -318,7 +391,7 @@ impl ColumnType {
     }
 
     pub const NAMES: &'static str = "id, name, phone, email, website, credit_code, address, contact, first_name, \
-         last_name, birth_date, postcode, id_number, province, city, industry, source, size, note, ignore";
+         last_name, birth_date, postcode, id_number, province, city, industry, source, size, note, owner, creator, created_at, team, ignore";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -340,6 +413,15 @@ fn join_lines(slot: &mut Option<String>, v: &str) {
         Some(s) => format!("{s}\n{v}"),
         None => v.to_string(),
     });
+}
+
+/// A row's origin in the system it was exported from (see [`Mapping::origin`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowOrigin<'r> {
+    pub owner: Option<&'r str>,
+    pub creator: Option<&'r str>,
+    pub created_at: Option<&'r str>,
+    pub team: Option<&'r str>,
 }
 
 /// Which column holds what.
@@ -418,6 +500,31 @@ impl Mapping {
         Ok(Mapping { columns, kind })
     }
 
+    /// Where the row comes from in the system it was exported from: who owns it, who entered
+    /// it, when, and in which team, as typed (empty cells are `None`).
+    pub fn origin<'r>(&self, row: &'r [String]) -> RowOrigin<'r> {
+        let first = |ty: ColumnType| {
+            self.columns
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| **t == ty)
+                .find_map(|(i, _)| row.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()))
+        };
+        RowOrigin {
+            owner: first(ColumnType::Owner),
+            creator: first(ColumnType::Creator),
+            created_at: first(ColumnType::CreatedAt),
+            team: first(ColumnType::Team),
+        }
+    }
+
+    /// Whether the file says who owns its rows (an owner or creator column).
+    pub fn has_owners(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| matches!(c, ColumnType::Owner | ColumnType::Creator))
+    }
+
     /// Position of the id column, if any.
     pub fn id_column(&self) -> Option<usize> {
         self.columns.iter().position(|c| *c == ColumnType::Id)
@@ -440,6 +547,9 @@ impl Mapping {
             "postcode" => ColumnType::Postcode,
             "name" => ColumnType::Name,
             "address" => ColumnType::Address,
+            "owner" => ColumnType::Owner,
+            "created_at" => ColumnType::CreatedAt,
+            "team" => ColumnType::Team,
             _ => return None,
         };
         self.columns
@@ -492,7 +602,12 @@ impl Mapping {
                 ColumnType::Source => f.source = Some(v.to_string()),
                 ColumnType::Size => f.size = Some(v.to_string()),
                 ColumnType::Note => join_lines(&mut f.note, v),
-                ColumnType::Id | ColumnType::Ignore => {}
+                ColumnType::Id
+                | ColumnType::Owner
+                | ColumnType::Creator
+                | ColumnType::CreatedAt
+                | ColumnType::Team
+                | ColumnType::Ignore => {}
             }
         }
         if f.name.is_empty() && !(first.is_empty() && last.is_empty()) {
