@@ -18,6 +18,7 @@ both_backends!(
     bad_uploads_are_refused_before_anything_is_queued,
     job_of_a_server_that_died_is_taken_over,
     row_holding_a_stored_identifier_is_that_customer,
+    owner_column_pool_and_caps_through_the_api,
 );
 
 const CSV: &str = "客户名称,电话,邮箱,地址
@@ -493,4 +494,89 @@ async fn job_of_a_server_that_died_is_taken_over(backend: Backend) {
             .all(|(i, r)| r[0] == (i + 1).to_string()),
         "each row once, in order"
     );
+}
+
+/// A CRM export with an owner column through the API: a manager's upload gives rows to their
+/// own reps (others go where rows without an owner go, the name kept), keeps the entry times
+/// in the note; an admin's upload is a migration, its entry times the first-come evidence.
+/// Reps may not import into the pool, and only admins past a cap.
+async fn owner_column_pool_and_caps_through_the_api(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.user("root2", Role::Admin, None, None).await;
+    let manager = app
+        .user("wangfang", Role::Manager, Some("east"), None)
+        .await;
+    let zhangsan = app.user("zhangsan", Role::Rep, Some("east"), None).await;
+    let _zhaoliu = app.user("zhaoliu", Role::Rep, Some("south"), None).await;
+    let _worker = worker(&app).await;
+    let file = "客户名称,电话,负责人,创建时间
+华为技术有限公司,0755-28780808,zhangsan,2020-01-08 09:00
+小米科技有限责任公司,010-60606666,zhaoliu 显示名,2018-05-01
+京东集团,010-89118888,,2019-03-03
+";
+
+    // A rep may neither pool nor assign; only an admin passes caps.
+    let (s, v, _) = upload(&app, &zhangsan, "filename=a.csv&to_pool=true", file.into()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v, _) = upload(
+        &app,
+        &manager,
+        "filename=a.csv&ignore_cap=true",
+        file.into(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v, _) = upload(
+        &app,
+        &manager,
+        "filename=a.csv&to_pool=true&assign=true",
+        file.into(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    let (s, job, _) = upload(&app, &manager, "filename=a.csv&to_pool=true", file.into()).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["placement"], "pool");
+    let id = job["id"].as_i64().expect("id");
+    let job = finished(&app, &manager, id).await;
+    assert_eq!(counts(&job), (3, 0, 0, 0), "{job}");
+    let rows = result_rows(&app, &manager, id).await;
+    assert_eq!(rows[1][4], "zhangsan", "{rows:?}");
+    // zhaoliu is in another team: the row goes to the pool, the name kept and reported.
+    assert_eq!(rows[2][4], "", "{rows:?}");
+    assert!(rows[2][6].contains("zhaoliu 显示名"), "{rows:?}");
+    assert_eq!(rows[3][4], "", "{rows:?}");
+    let huawei: i64 = rows[1][2].parse().expect("id");
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{huawei}"), &admin)
+        .await;
+    // A manager's upload does not date entries back: the time is kept in the note.
+    assert_ne!(c["owned_since"], "2020-01-08T01:00:00Z", "{c}");
+    assert!(
+        c["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("原创建时间：2020-01-08 09:00"),
+        "{c}"
+    );
+
+    // The admin's migration keeps the entry time as owned-since.
+    let migration = "客户名称,电话,负责人,创建时间
+网易（杭州）网络有限公司,0571-89852163,zhaoliu 显示名,2017-06-01 08:30
+";
+    let (s, job, _) = upload(&app, &admin, "filename=b.csv", migration.into()).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_i64().expect("id");
+    let job = finished(&app, &admin, id).await;
+    assert_eq!(counts(&job), (1, 0, 0, 0), "{job}");
+    let rows = result_rows(&app, &admin, id).await;
+    assert_eq!(rows[1][4], "zhaoliu", "{rows:?}");
+    let netease: i64 = rows[1][2].parse().expect("id");
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{netease}"), &admin)
+        .await;
+    assert_eq!(c["owner"]["username"], "zhaoliu", "{c}");
+    let since = c["owned_since"].as_str().unwrap_or_default();
+    assert!(since.starts_with("2017-06-01T00:30:00"), "{c}");
 }

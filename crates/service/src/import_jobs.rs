@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::Service;
 use crate::error::{Result, ServiceError};
 use crate::import::{BATCH_ROWS, ImportFile, Importer, RESULT_HEADER};
+use crate::migration::{DefaultOwner, ImportOptions};
 
 /// Largest upload accepted (about a million rows of a typical CRM export).
 pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
@@ -42,6 +43,11 @@ pub struct ImportJobView {
     pub errors: i64,
     /// Why a job failed.
     pub message: Option<String>,
+    /// Where rows the file gives no owner go: `owner` (the job's owner), `pool` or `assign`
+    /// (the assignment rules).
+    pub placement: String,
+    /// Rows may take their owner over the cap (an admin's migration).
+    pub ignore_cap: bool,
     pub mapping: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -56,6 +62,12 @@ pub struct ImportRequest {
     pub owner: Option<String>,
     pub mapping: Vec<String>,
     pub dry_run: bool,
+    /// Rows the file gives no owner go to the public pool (managers and admins).
+    pub to_pool: bool,
+    /// Rows the file gives no owner go through the assignment rules (managers and admins).
+    pub assign: bool,
+    /// Rows may take their owner over the cap (admins).
+    pub ignore_cap: bool,
 }
 
 impl Service {
@@ -127,6 +139,28 @@ impl Service {
                 "you may import customers for yourself, or as a manager for your team",
             ));
         }
+        let placement = match (req.to_pool, req.assign) {
+            (true, true) => {
+                return Err(ServiceError::invalid(
+                    "to_pool",
+                    "conflict",
+                    "rows without an owner go to the pool or through the rules, not both",
+                ));
+            }
+            (true, false) => "pool",
+            (false, true) => "assign",
+            (false, false) => "owner",
+        };
+        if placement != "owner" && actor.role == Role::Rep {
+            return Err(ServiceError::forbidden(
+                "only managers and admins may import into the public pool or through the assignment rules",
+            ));
+        }
+        if req.ignore_cap && !actor.is_admin() {
+            return Err(ServiceError::forbidden(
+                "only an admin may import past a rep's cap",
+            ));
+        }
         let mapping = serde_json::to_string(&req.mapping)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let mut tx = self.store.begin().await?;
@@ -141,6 +175,8 @@ impl Service {
                 dry_run: req.dry_run,
                 total_rows: total,
                 now: self.now(),
+                placement,
+                ignore_cap: req.ignore_cap,
             })
             .await?;
         tx.commit().await?;
@@ -258,7 +294,7 @@ impl Service {
     }
 
     async fn work_import_job(&self, id: Id) -> Result<()> {
-        let (job, file, owner) = {
+        let (job, file, owner, by) = {
             let mut conn = self.store.read().await?;
             let mut exec = conn.exec();
             let job = exec
@@ -273,7 +309,11 @@ impl Service {
                 .user_by_id(job.owner_id)
                 .await?
                 .ok_or(ServiceError::NotFound { what: "user" })?;
-            (job, file, owner)
+            let by = exec
+                .user_by_id(job.created_by)
+                .await?
+                .ok_or(ServiceError::NotFound { what: "user" })?;
+            (job, file, owner, by)
         };
         if !owner.active {
             return Err(ServiceError::invalid(
@@ -297,7 +337,19 @@ impl Service {
             start = 0;
         }
         self.refresh_population().await?;
-        let mut importer = Importer::new(self, owner, &import, job.dry_run);
+        // The uploader's rights decide whom the file may name as owners, and whether its entry
+        // times count (an administrator's migration).
+        let options = ImportOptions {
+            migration: by.is_admin(),
+            actor: by,
+            default: match job.placement.as_str() {
+                "pool" => DefaultOwner::Pool,
+                "assign" => DefaultOwner::Assign,
+                _ => DefaultOwner::Rep(owner),
+            },
+            ignore_cap: job.ignore_cap,
+        };
+        let mut importer = Importer::migrate(self, options, &import, job.dry_run).await?;
         let total = import.rows.len();
         while start < total {
             let end = (start + BATCH_ROWS).min(total);
@@ -329,6 +381,8 @@ fn view(j: ImportJobRow, owner: Option<&User>, by: Option<&User>) -> ImportJobVi
         suspected: j.suspected,
         errors: j.errors,
         message: j.message,
+        placement: j.placement,
+        ignore_cap: j.ignore_cap,
         mapping: serde_json::from_str(&j.mapping).unwrap_or_default(),
         created_at: j.created_at,
         started_at: j.started_at,

@@ -18,6 +18,9 @@ pub struct NewImportJob<'a> {
     pub dry_run: bool,
     pub total_rows: i64,
     pub now: Timestamp,
+    /// Where rows the file gives no owner go: `owner`, `pool` or `assign`.
+    pub placement: &'a str,
+    pub ignore_cap: bool,
 }
 
 /// A job as listed (without its file).
@@ -40,6 +43,8 @@ pub struct ImportJobRow {
     pub created_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+    pub placement: String,
+    pub ignore_cap: bool,
 }
 
 /// One row's result, as in the result file.
@@ -65,14 +70,15 @@ pub struct ImportCounts {
 
 const JOB_COLUMNS: &str =
     "id, created_by, owner_id, file_name, mapping, dry_run, status, total_rows, rows_done,
-     created, duplicate, suspected, errors, message, created_at, started_at, finished_at";
+     created, duplicate, suspected, errors, message, created_at, started_at, finished_at,
+     placement, ignore_cap";
 
 impl Exec<'_> {
     pub async fn insert_import_job(&mut self, j: &NewImportJob<'_>) -> Result<Id> {
         Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
             "INSERT INTO import_jobs (created_by, owner_id, file_name, file, mapping, dry_run, status,
-                 total_rows, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8) RETURNING id",
+                 total_rows, created_at, placement, ignore_cap)
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10) RETURNING id",
         )
         .bind(j.created_by)
         .bind(j.owner_id)
@@ -82,6 +88,8 @@ impl Exec<'_> {
         .bind(j.dry_run)
         .bind(j.total_rows)
         .bind(j.now)
+        .bind(j.placement)
+        .bind(j.ignore_cap)
         .fetch_one(&mut **c)
         .await)?)
     }

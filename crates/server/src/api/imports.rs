@@ -25,6 +25,17 @@ pub struct UploadQuery {
     /// Check every row and report, but save nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// Rows the file gives no owner (every row, if it has no owner column: 负责人, 销售,
+    /// owner) go to the public pool. Managers and admins.
+    #[serde(default)]
+    pub to_pool: bool,
+    /// Rows the file gives no owner go to reps by the assignment rules, as inbound leads
+    /// would. Managers and admins.
+    #[serde(default)]
+    pub assign: bool,
+    /// Rows may take their owner over the cap (an admin's migration).
+    #[serde(default)]
+    pub ignore_cap: bool,
     /// Column meanings where a header is not recognized: `col=field,…` (as
     /// `leadguard import --mapping`).
     pub mapping: Option<String>,
@@ -35,12 +46,18 @@ pub struct UploadQuery {
 /// checked and saved in the background in batches (each row against the database and the rows
 /// before it). Follow `GET /imports/{id}`; the result of every row is at
 /// `GET /imports/{id}/result`.
+///
+/// A file with an owner column (负责人, 销售, owner: username or display name) gives each row to
+/// the rep it names, among you and the reps you manage (an admin: anyone); other rows go to
+/// `owner`, the pool (`to_pool`) or the rules (`assign`). An admin's upload is a migration:
+/// its entry times (创建时间, created at) become the customers' created-at and owned-since,
+/// earliest rows first, and rows of one company given to another rep open collision cases.
 #[utoipa::path(post, path = "/imports", tag = "imports", operation_id = "upload_import", security(("bearer" = [])),
     params(UploadQuery),
     request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
     responses(
         (status = 202, description = "Queued; `Location` is the job", body = ImportJobView),
-        (status = 403, description = "`forbidden`: importing for someone you do not manage", body = ErrorBody),
+        (status = 403, description = "`forbidden`: importing for someone you do not manage; the pool or the rules as a rep; past the cap as anyone but an admin", body = ErrorBody),
         (status = 413, description = "`too_large`: the file is larger than the server accepts", body = ErrorBody),
         (status = 422, description = "`invalid_input`: unreadable file, no rows, bad mapping, unknown or deactivated owner", body = ErrorBody),
     ))]
@@ -81,6 +98,9 @@ pub async fn upload(
                 owner: q.owner,
                 mapping,
                 dry_run: q.dry_run,
+                to_pool: q.to_pool,
+                assign: q.assign,
+                ignore_cap: q.ignore_cap,
             },
         )
         .await?;

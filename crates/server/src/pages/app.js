@@ -41,10 +41,12 @@ const I18N = {
     webhook_name: '名称', webhook_url: '地址', webhook_secret: '密钥（可选）', webhook_format: '格式', format_generic: '通用 JSON（HMAC 签名）',
     format_wecom: '企业微信机器人', format_dingtalk: '钉钉机器人', format_feishu: '飞书机器人', quick: '快速记录', kind_call: '电话', kind_visit: '拜访', kind_message: '微信/短信',
     empty: '暂无数据', phone: '电话', origin_suspected_entry: '疑似重复录入', origin_appeal: '申诉', origin_batch_scan: '全库扫描',
-    origin_update: '修改后疑似重复', rule_collision_first_come: '先录先得', rule_collision_manager_decision: '经理裁定', statuses_open: '待裁决', blocked_total: '拦截撞单', gini: '分配基尼系数', pool_size: '公海客户',
+    origin_update: '修改后疑似重复', origin_migration: '迁移导入', rule_collision_first_come: '先录先得', rule_collision_manager_decision: '经理裁定', statuses_open: '待裁决', blocked_total: '拦截撞单', gini: '分配基尼系数', pool_size: '公海客户',
     nav_import: '导入客户', import_title: '导入客户', import_file: '文件（CSV 或 Excel .xlsx）',
     import_file_hint: '第一行为表头；常见表头（客户名称、电话、邮箱、网址、地址、统一社会信用代码……）自动识别。CSV 可为 UTF-8 或 GBK 编码。',
     import_owner: '客户归属（用户名）', import_owner_hint: '默认归你自己；经理可为本团队的销售导入。', import_dry_run: '试运行：只检查，不保存',
+    import_placement: '无负责人的行', import_placement_hint: '文件有“负责人/销售”列时，每行归该列的销售（你本人或你管理的销售；管理员导入可指定任何人，并按“创建时间”保留先录先得）；其余行按此处理。',
+    placement_owner: '归上面的负责人', placement_pool: '放入公海', placement_assign: '按分配规则分配', import_ignore_cap: '迁移：允许超出销售的客户上限（结果中列出超限的人）',
     import_mapping: '列对应（可选）', import_mapping_hint: '只在表头无法识别时填写：列名=字段，多个用逗号分隔，例如 公司全称=name, 座机=phone。字段：name、phone、email、website、credit_code、address、contact、province、city、industry、source、size，ignore 表示忽略该列。',
     import_submit: '上传并导入', uploading: '正在上传……', import_job: '导入任务 #{id}', job_status: '状态',
     status_queued: '排队中', status_running: '进行中', status_done: '完成', status_failed: '失败', rows_progress: '已处理 {done} / {total} 行',
@@ -91,10 +93,12 @@ const I18N = {
     webhook_name: 'Name', webhook_url: 'URL', webhook_secret: 'Secret (optional)', webhook_format: 'Format', format_generic: 'Generic JSON (HMAC signed)',
     format_wecom: 'WeCom robot', format_dingtalk: 'DingTalk robot', format_feishu: 'Feishu robot', quick: 'Quick note', kind_call: 'Call', kind_visit: 'Visit', kind_message: 'Message',
     empty: 'Nothing yet', phone: 'Phone', origin_suspected_entry: 'suspected entry', origin_appeal: 'appeal', origin_batch_scan: 'database scan',
-    origin_update: 'changed into a look-alike', rule_collision_first_come: 'first come', rule_collision_manager_decision: 'manager decision', statuses_open: 'open', blocked_total: 'Duplicates blocked', gini: 'Fairness (Gini)', pool_size: 'In the pool',
+    origin_update: 'changed into a look-alike', origin_migration: 'migration', rule_collision_first_come: 'first come', rule_collision_manager_decision: 'manager decision', statuses_open: 'open', blocked_total: 'Duplicates blocked', gini: 'Fairness (Gini)', pool_size: 'In the pool',
     nav_import: 'Import', import_title: 'Import customers', import_file: 'File (CSV or Excel .xlsx)',
     import_file_hint: 'The first row is the header; common headers (customer name, phone, e-mail, web site, address, credit code…) are recognized. CSV may be UTF-8 or GBK.',
     import_owner: 'Owner of the customers (username)', import_owner_hint: 'Yourself unless you name someone; managers import for their team\'s reps.', import_dry_run: 'Dry run: check only, save nothing',
+    import_placement: 'Rows without an owner', import_placement_hint: 'When the file has an owner column (负责人, 销售, owner), each row goes to the rep it names (you or a rep you manage; an admin\'s import may name anyone and keeps the entry times as first-come evidence); the other rows go here.',
+    placement_owner: 'To the owner above', placement_pool: 'To the public pool', placement_assign: 'By the assignment rules', import_ignore_cap: 'Migration: owners may go over their cap (the result lists who does)',
     import_mapping: 'Column mapping (optional)', import_mapping_hint: 'Only where a header is not recognized: column=field, comma separated, e.g. 公司全称=name, 座机=phone. Fields: name, phone, email, website, credit_code, address, contact, province, city, industry, source, size; ignore skips the column.',
     import_submit: 'Upload and import', uploading: 'Uploading…', import_job: 'Import #{id}', job_status: 'Status',
     status_queued: 'queued', status_running: 'running', status_done: 'done', status_failed: 'failed', rows_progress: '{done} of {total} rows checked',
@@ -703,6 +707,10 @@ async function viewImport(jobId) {
   const file = h('input', { id: 'imp-file', name: 'file', type: 'file', accept: '.csv,.xlsx', required: true, 'aria-describedby': 'imp-file-hint' });
   const owner = manages ? h('input', { id: 'imp-owner', name: 'owner', value: state.me.username, list: 'imp-owner-list', autocomplete: 'off', 'aria-describedby': 'imp-owner-hint' }) : null;
   const ownerList = manages ? h('datalist', { id: 'imp-owner-list' }) : null;
+  // Where rows without an owner go (a file with a 负责人 column gives the others their owner).
+  const placement = manages ? h('select', { id: 'imp-placement', name: 'placement', 'aria-describedby': 'imp-placement-hint' },
+    ['owner', 'pool', 'assign'].map((v) => h('option', { value: v }, t('placement_' + v)))) : null;
+  const ignoreCap = state.me.role === 'admin' ? h('input', { id: 'imp-ignore-cap', name: 'ignore_cap', type: 'checkbox' }) : null;
   const dry = h('input', { id: 'imp-dry-run', name: 'dry_run', type: 'checkbox' });
   const mapping = h('input', { id: 'imp-mapping', name: 'mapping', autocomplete: 'off', 'aria-describedby': 'imp-mapping-hint', placeholder: '公司全称=name, 座机=phone' });
   const err = h('p', { class: 'error', id: 'import-error', role: 'alert' });
@@ -713,6 +721,9 @@ async function viewImport(jobId) {
     if (!f) { err.textContent = t('import_file'); return; }
     const params = new URLSearchParams({ filename: f.name });
     if (owner && owner.value.trim()) params.set('owner', owner.value.trim());
+    if (placement && placement.value === 'pool') params.set('to_pool', 'true');
+    if (placement && placement.value === 'assign') params.set('assign', 'true');
+    if (ignoreCap && ignoreCap.checked) params.set('ignore_cap', 'true');
     if (dry.checked) params.set('dry_run', 'true');
     const m = mapping.value.replace(/，/g, ',').replace(/＝/g, '=').trim();
     if (m) params.set('mapping', m);
@@ -735,7 +746,9 @@ async function viewImport(jobId) {
     location.hash = `#/import/${data.id}`;
   } }, h('h2', {}, t('import_submit')),
   h('label', { for: 'imp-file' }, t('import_file')), file, h('p', { class: 'muted hint', id: 'imp-file-hint' }, t('import_file_hint')),
-  manages ? [h('label', { for: 'imp-owner' }, t('import_owner')), owner, ownerList, h('p', { class: 'muted hint', id: 'imp-owner-hint' }, t('import_owner_hint'))] : null,
+  manages ? [h('label', { for: 'imp-owner' }, t('import_owner')), owner, ownerList, h('p', { class: 'muted hint', id: 'imp-owner-hint' }, t('import_owner_hint')),
+    h('label', { for: 'imp-placement' }, t('import_placement')), placement, h('p', { class: 'muted hint', id: 'imp-placement-hint' }, t('import_placement_hint'))] : null,
+  ignoreCap ? h('label', { class: 'check', for: 'imp-ignore-cap' }, ignoreCap, ' ', t('import_ignore_cap')) : null,
   h('label', { class: 'check', for: 'imp-dry-run' }, dry, ' ', t('import_dry_run')),
   h('label', { for: 'imp-mapping' }, t('import_mapping')), mapping, h('p', { class: 'muted hint', id: 'imp-mapping-hint' }, t('import_mapping_hint')),
   err, h('div', { class: 'actions' }, submit));
@@ -752,7 +765,7 @@ async function viewImport(jobId) {
         h('td', {}, t('status_' + j.status), j.dry_run ? [' ', h('span', { class: 'badge warn' }, t('dry_run'))] : null,
           JOB_FINISHED(j) ? null : ` ${j.rows_done}/${j.total_rows}`),
         h('td', {}, ['created', 'duplicate', 'suspected', 'error'].map((k) => `${t('count_' + k)} ${k === 'error' ? j.errors : j[k]}`).join(' · ')),
-        h('td', {}, j.owner === j.submitted_by ? j.owner : `${j.owner} (${j.submitted_by})`),
+        h('td', {}, j.placement && j.placement !== 'owner' ? `${t('placement_' + j.placement)} (${j.submitted_by})` : j.owner === j.submitted_by ? j.owner : `${j.owner} (${j.submitted_by})`),
         h('td', {}, dateTime(j.created_at))));
     }
   };
