@@ -6,8 +6,10 @@
 
 mod columns;
 mod read;
+pub mod time;
 mod write;
 
 pub use columns::{ColumnType, Mapping, MappingError};
 pub use read::{Table, TabularError, read_bytes, read_csv_bytes, read_path};
+pub use time::{DateOrder, TimeError, TimeOptions, parse_time, parse_time_with};
 pub use write::{Cell, Sheet, WriteError, csv_bytes, xlsx_bytes};
