@@ -436,20 +436,17 @@ impl Cursor<'_> {
         } else {
             return None;
         }
-        match before.or_else(|| self.meridiem_after()) {
-            Some(pm) => {
-                if !(1..=12).contains(&h) {
-                    // 下午14:30 says the same twice: take the 24-hour reading.
-                    if !(pm && (13..=23).contains(&h)) {
-                        return None;
-                    }
-                } else if pm && h != 12 {
-                    h += 12;
-                } else if !pm && h == 12 {
-                    h = 0;
+        if let Some(pm) = before.or_else(|| self.meridiem_after()) {
+            if !(1..=12).contains(&h) {
+                // 下午14:30 says the same twice: take the 24-hour reading.
+                if !(pm && (13..=23).contains(&h)) {
+                    return None;
                 }
+            } else if pm && h != 12 {
+                h += 12;
+            } else if !pm && h == 12 {
+                h = 0;
             }
-            None => {}
         }
         NaiveTime::from_hms_nano_opt(h, m, s, nanos)
     }
@@ -685,7 +682,7 @@ mod tests {
         ws.write_datetime_with_format(1, 0, &when, &datetime)
             .unwrap();
         ws.write_datetime_with_format(2, 0, &day, &date).unwrap();
-        ws.write_number(3, 0, 45047.604_166_666_7).unwrap();
+        ws.write_number(3, 0, 45_047.604_166_666_7).unwrap();
         ws.write_number(4, 0, 45047.0).unwrap();
         ws.write_string(5, 0, "2023年5月1日 14:30").unwrap();
         wb.save(&path).unwrap();
