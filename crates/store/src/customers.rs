@@ -162,6 +162,7 @@ struct CustomerRow {
     birth_date: Option<String>,
     id_number: Option<String>,
     note: Option<String>,
+    external_id: Option<String>,
     created_by: i64,
     created_at: Timestamp,
     owner_id: Option<i64>,
@@ -175,7 +176,7 @@ macro_rules! select_customer {
     () => {
         "SELECT c.id, c.kind, c.name, c.phones, c.emails, c.website, c.credit_code, c.address,
                 c.province, c.city, c.industry, c.size, c.source, c.postcode, c.birth_date,
-                c.id_number, c.note, c.created_by, c.created_at,
+                c.id_number, c.note, c.external_id, c.created_by, c.created_at,
                 c.owner_id, c.owned_since, c.last_followup_at, c.updated_at, c.merged_into
          FROM customers c "
     };
@@ -235,6 +236,7 @@ impl CustomerRow {
                 birth_date: self.birth_date,
                 id_number: self.id_number,
                 note: self.note,
+                external_id: self.external_id,
             },
             id: self.id,
             created_by: self.created_by,
@@ -277,8 +279,8 @@ impl Exec<'_> {
                  website = $6, credit_code = $7, address = $8, province = $9, city = $10,
                  industry = $11, size = $12, source = $13, profile = $14, updated_at = $15,
                  postcode = $16, birth_date = $17, id_number = $18, profile_version = $19,
-                 note = $20
-             WHERE id = $21",
+                 note = $20, external_id = $21
+             WHERE id = $22",
         )
         .bind(f.kind.as_str())
         .bind(&f.name)
@@ -300,6 +302,7 @@ impl Exec<'_> {
         .bind(f.id_number.as_deref())
         .bind(m.version)
         .bind(f.note.as_deref())
+        .bind(f.external_id.as_deref())
         .bind(id)
         .execute(&mut **c)
         .await
@@ -395,9 +398,9 @@ impl Exec<'_> {
             "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
                  address, province, city, industry, size, source, created_by, created_at, owner_id,
                  owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version,
-                 note)
+                 note, external_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                     $20, $21, $22, $23, $24)
+                     $20, $21, $22, $23, $24, $25)
              RETURNING id",
         )
         .bind(f.kind.as_str())
@@ -424,6 +427,7 @@ impl Exec<'_> {
         .bind(f.id_number.as_deref())
         .bind(m.version)
         .bind(f.note.as_deref())
+        .bind(f.external_id.as_deref())
         .fetch_one(&mut **c)
         .await)?)
     }
@@ -537,6 +541,52 @@ impl Exec<'_> {
                     found.push((MatchKey { kind, value }, id));
                 }
             }
+        }
+        Ok(found)
+    }
+
+    /// Customers whose record id in a previous CRM is one of `ids`: (that id, customer,
+    /// the customer it was merged into if it was), a thousand ids per statement.
+    pub async fn customers_by_external_id(
+        &mut self,
+        ids: &[String],
+    ) -> Result<Vec<(String, Id, Option<Id>)>> {
+        self.customers_where_in("external_id", ids).await
+    }
+
+    /// Customers whose folded name (see the matching engine) is one of `names`: (that name,
+    /// customer, the customer it was merged into if it was).
+    pub async fn customers_by_folded_name(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<(String, Id, Option<Id>)>> {
+        self.customers_where_in("name_search", names).await
+    }
+
+    async fn customers_where_in(
+        &mut self,
+        column: &'static str,
+        values: &[String],
+    ) -> Result<Vec<(String, Id, Option<Id>)>> {
+        let values: BTreeSet<&String> = values.iter().filter(|v| !v.is_empty()).collect();
+        let values: Vec<&String> = values.into_iter().collect();
+        let mut found = Vec::new();
+        for chunk in values.chunks(ROWS_PER_STATEMENT) {
+            let rows = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT {column}, id, merged_into FROM customers WHERE {column} IN ("
+                ));
+                let mut sep = qb.separated(", ");
+                for v in chunk {
+                    sep.push_bind((*v).clone());
+                }
+                qb.push(") ORDER BY id");
+                qb.build_query_as::<(String, i64, Option<i64>)>()
+                    .persistent(false)
+                    .fetch_all(&mut **c)
+                    .await
+            })?;
+            found.extend(rows);
         }
         Ok(found)
     }
