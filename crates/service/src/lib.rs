@@ -12,6 +12,7 @@ pub mod demo;
 mod entries;
 mod error;
 mod events;
+pub mod followup_import;
 mod followups;
 pub mod import;
 mod import_jobs;
