@@ -309,6 +309,46 @@ async fn followup_history_import(backend: Backend) {
         "created 0, duplicate 4, unmatched 3, error 0"
     );
 
+    // Through the API: a HubSpot export, uploaded by an admin; reps may not.
+    let hubspot = "Record ID,Company name,Activity date,Activity assigned to,Activity type,Note body\n\
+        C003,,2023-07-01 10:00,lisi,Note,Sent the contract\n\
+        ,小米科技有限责任公司,2023-07-02 11:00,Li Si,WhatsApp,Asked for an update\n\
+        ,,2023-07-03,lisi,Call,No customer\n";
+    let upload = |token: &str| {
+        http.post(format!(
+            "{base}/api/v1/imports/followups?filename=hubspot.csv"
+        ))
+        .bearer_auth(token.to_string())
+        .header("content-type", "application/octet-stream")
+        .body(hubspot)
+        .send()
+    };
+    let r = upload(&zhangsan).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = upload(&admin).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&v["created"], &v["duplicate"], &v["unmatched"], &v["error"]),
+        (&json!(2), &json!(0), &json!(0), &json!(1)),
+        "{v}"
+    );
+    assert_eq!(v["rows"][0]["customer_id"].to_string(), *tencent);
+    assert_eq!(v["rows"][1]["customer_id"].to_string(), *xiaomi);
+    assert_eq!(v["rows"][1]["status"], "created");
+    assert!(
+        v["rows"][2]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("row 3: no customer given"),
+        "{v}"
+    );
+    let f = followups(&http, &base, &admin, xiaomi).await;
+    assert_eq!(f.last().unwrap()["kind"], "message");
+    assert_eq!(f.last().unwrap()["author"], "lisi");
+    let v: Value = upload(&admin).await.unwrap().json().await.unwrap();
+    assert_eq!(v["duplicate"], 2, "{v}");
+
     // The export carries the legacy ids.
     run_ok(dir, &["export", "--out", "all.csv", "--database-url", &url]);
     let mut r = csv::Reader::from_path(dir.join("all.csv")).unwrap();

@@ -19,6 +19,7 @@ use leadguard_store::{Exec, ImportedFollowUp};
 use leadguard_tabular::Table;
 use leadguard_tabular::followup_columns::{FollowupColumn, FollowupMapping, Picked};
 use leadguard_tabular::time::{TimeOptions, infer_date_order, parse_time_with};
+use serde::Serialize;
 
 use crate::Service;
 use crate::error::{Result, ServiceError};
@@ -224,6 +225,8 @@ pub struct FollowupImporter<'a> {
     dry_run: bool,
     /// What this run created (or would): rows of the file that repeat one are duplicates.
     seen: HashMap<FollowupKey, usize>,
+    /// A manager's import: only customers owned by this team's members.
+    team_scope: Option<Option<String>>,
 }
 
 impl<'a> FollowupImporter<'a> {
@@ -284,6 +287,7 @@ impl<'a> FollowupImporter<'a> {
             by_display_name,
             dry_run,
             seen: HashMap::new(),
+            team_scope: None,
         })
     }
 
@@ -524,6 +528,23 @@ impl<'a> FollowupImporter<'a> {
                 }
             }
         }
+        if let Some(team) = &self.team_scope {
+            let ids: Vec<Id> = matched.iter().map(|(_, id)| *id).collect();
+            let teams = exec.owner_teams(&ids).await?;
+            matched.retain(|(p, id)| {
+                let ours = team.is_some() && teams.get(id).is_some_and(|t| t == team);
+                if !ours {
+                    outcomes[p.row - 1 - start] = Some(FollowupOutcome {
+                        row: p.row,
+                        status: FollowupStatus::Unmatched,
+                        customer_id: None,
+                        followup_id: None,
+                        message: format!("customer #{id} is not owned by your team"),
+                    });
+                }
+                ours
+            });
+        }
         let pairs: Vec<(Id, DateTime<Utc>)> = matched.iter().map(|(p, id)| (*id, p.at)).collect();
         let mut stored: HashMap<FollowupKey, Id> = HashMap::new();
         for f in exec.followups_at(&pairs).await? {
@@ -606,6 +627,108 @@ impl<'a> FollowupImporter<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// A follow-up import through the API: the file and how to read it.
+#[derive(Debug, Clone, Default)]
+pub struct FollowupImportRequest {
+    /// Its extension tells CSV from XLSX.
+    pub file_name: String,
+    pub file: Vec<u8>,
+    pub mapping: Vec<String>,
+    /// Username writing the rows of unknown authors (default: the one importing).
+    pub author: Option<String>,
+    pub dry_run: bool,
+}
+
+/// One row's outcome, as the API answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FollowupRowView {
+    /// Data row, counted from 1.
+    pub row: usize,
+    /// `created`, `duplicate`, `unmatched` or `error`.
+    pub status: String,
+    pub customer_id: Option<Id>,
+    pub followup_id: Option<Id>,
+    /// Why a row is unmatched or an error (naming the row and the column), or which
+    /// follow-up a duplicate repeats.
+    pub message: String,
+}
+
+/// The outcome of a follow-up import: counts, and every row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FollowupImportReport {
+    pub created: usize,
+    pub duplicate: usize,
+    pub unmatched: usize,
+    pub error: usize,
+    pub dry_run: bool,
+    pub rows: Vec<FollowupRowView>,
+}
+
+impl Service {
+    /// Imports a follow-up file at once (admins; managers for their team's customers), in
+    /// batches of [`FOLLOWUP_BATCH_ROWS`] rows, each its own transaction.
+    pub async fn import_followups(
+        &self,
+        actor: &User,
+        req: FollowupImportRequest,
+    ) -> Result<FollowupImportReport> {
+        let team_scope = match actor.role {
+            Role::Admin => None,
+            Role::Manager => Some(actor.team.clone()),
+            Role::Rep => {
+                return Err(ServiceError::forbidden(
+                    "只有管理员和经理可以导入跟进记录 / only admins and managers import follow-up history",
+                ));
+            }
+        };
+        if req.file.len() > crate::MAX_IMPORT_BYTES {
+            return Err(ServiceError::invalid(
+                "file",
+                "too_large",
+                format!(
+                    "the file has {} bytes; at most {} are accepted, split it",
+                    req.file.len(),
+                    crate::MAX_IMPORT_BYTES
+                ),
+            ));
+        }
+        let table = leadguard_tabular::read_bytes(req.file_name.trim(), &req.file)
+            .map_err(|e| ServiceError::invalid("file", "unreadable", e.to_string()))?;
+        let file = FollowupFile::new(table, &req.mapping)?;
+        let author = req.author.unwrap_or_else(|| actor.username.clone());
+        let mut importer = FollowupImporter::new(self, &file, Some(&author), req.dry_run).await?;
+        importer.team_scope = team_scope;
+        let mut outcomes = Vec::with_capacity(file.rows.len());
+        let mut start = 0;
+        while start < file.rows.len() {
+            let end = (start + FOLLOWUP_BATCH_ROWS).min(file.rows.len());
+            outcomes.extend(importer.batch(start, end).await?);
+            start = end;
+        }
+        let mut s = FollowupSummary::default();
+        s.add(&outcomes);
+        Ok(FollowupImportReport {
+            created: s.created,
+            duplicate: s.duplicate,
+            unmatched: s.unmatched,
+            error: s.error,
+            dry_run: req.dry_run,
+            rows: outcomes
+                .into_iter()
+                .map(|o| FollowupRowView {
+                    row: o.row,
+                    status: o.status.as_str().to_string(),
+                    customer_id: o.customer_id,
+                    followup_id: o.followup_id,
+                    message: o.message,
+                })
+                .collect(),
+        })
     }
 }
 

@@ -563,6 +563,34 @@ impl Exec<'_> {
         self.customers_where_in("name_search", names).await
     }
 
+    /// The team of each customer's owner (`None`: in the pool, or an owner without a team).
+    pub async fn owner_teams(&mut self, ids: &[Id]) -> Result<HashMap<Id, Option<String>>> {
+        let ids: BTreeSet<Id> = ids.iter().copied().collect();
+        let ids: Vec<Id> = ids.into_iter().collect();
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let rows = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "SELECT c.id, t.name FROM customers c
+                     LEFT JOIN users u ON u.id = c.owner_id
+                     LEFT JOIN teams t ON t.id = u.team_id
+                     WHERE c.id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as::<(i64, Option<String>)>()
+                    .persistent(false)
+                    .fetch_all(&mut **c)
+                    .await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     async fn customers_where_in(
         &mut self,
         column: &'static str,
