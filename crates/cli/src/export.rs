@@ -65,6 +65,7 @@ pub async fn export(service: &Service, args: &ExportArgs) -> Result<()> {
         "created_at",
         "last_followup_at",
         "note",
+        "external_id",
     ];
     let mut rows = Vec::new();
     let mut offset = 0;
@@ -127,6 +128,7 @@ pub async fn export(service: &Service, args: &ExportArgs) -> Result<()> {
                 time(Some(c.created_at)),
                 time(c.last_followup_at),
                 opt(&f.note),
+                opt(&f.external_id),
             ]);
         }
     }

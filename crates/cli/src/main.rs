@@ -3,6 +3,7 @@
 mod dedup;
 mod export;
 mod import;
+mod import_followups;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -75,6 +76,10 @@ enum Command {
     /// Import customers from CSV/XLSX, each row checked for duplicates; writes a result file
     /// (row,status,customer_id,matched_customer_id,owner,message).
     Import(import::ImportArgs),
+    /// Import follow-up history (跟进记录) from CSV/XLSX onto customers already imported,
+    /// found by legacy id, credit code, phone or name; writes a result file
+    /// (row,status,customer_id,followup_id,message). Running it again creates nothing twice.
+    ImportFollowups(import_followups::ImportFollowupsArgs),
     /// Export every customer to CSV or XLSX.
     Export(export::ExportArgs),
 }
@@ -196,7 +201,9 @@ async fn main() -> Result<()> {
     // Bulk commands would log every row; by default they log only what goes wrong.
     let default_filter = match cli.command {
         // A statement writing a thousand rows is slow by design: no slow-statement warnings.
-        Command::Import(_) | Command::Export(_) => "warn,sqlx::query=error",
+        Command::Import(_) | Command::ImportFollowups(_) | Command::Export(_) => {
+            "warn,sqlx::query=error"
+        }
         _ => "info,sqlx=warn",
     };
     tracing_subscriber::fmt()
@@ -238,6 +245,9 @@ async fn main() -> Result<()> {
         Command::Dedup(args) => dedup::dedup_database(&Service::with_defaults(store), &args).await,
         Command::Recycle(args) => recycle(store, args).await,
         Command::Import(args) => import::import(&Service::with_defaults(store), &args).await,
+        Command::ImportFollowups(args) => {
+            import_followups::import_followups(&Service::with_defaults(store), &args).await
+        }
         Command::Export(args) => export::export(&Service::with_defaults(store), &args).await,
         Command::Openapi => Ok(()),
     }

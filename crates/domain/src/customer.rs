@@ -94,6 +94,10 @@ pub struct CustomerFields {
     /// could not be used as what its column said (kept here as typed, never dropped).
     #[serde(default, alias = "remark")]
     pub note: Option<String>,
+    /// The customer's record id in the CRM it came from (客户编号, Account ID): what a
+    /// follow-up history file imported later names it by. Not unique, not matched on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 /// A problem with one field of a request, named so that a person can find and fix it.
@@ -152,6 +156,7 @@ impl CustomerFields {
         self.birth_date = opt(self.birth_date);
         self.id_number = opt(self.id_number);
         self.note = opt(self.note);
+        self.external_id = opt(self.external_id);
         self.contacts = self
             .contacts
             .into_iter()
@@ -195,6 +200,7 @@ impl CustomerFields {
             ("postcode", &self.postcode),
             ("birth_date", &self.birth_date),
             ("id_number", &self.id_number),
+            ("external_id", &self.external_id),
         ];
         for (field, v) in texts {
             if let Some(v) = v {

@@ -61,6 +61,7 @@ pub fn merge_fields(survivor: &CustomerFields, duplicate: &CustomerFields) -> Cu
     fill(&mut out.postcode, &duplicate.postcode);
     fill(&mut out.birth_date, &duplicate.birth_date);
     fill(&mut out.id_number, &duplicate.id_number);
+    fill(&mut out.external_id, &duplicate.external_id);
     out.note = joined_notes(&survivor.note, &duplicate.note);
     out
 }
@@ -133,6 +134,10 @@ pub fn absorb_evidence(
     }
     if out.website.is_none() {
         out.website.clone_from(&record.website);
+    }
+    // A customer imported before its legacy id was kept takes it from a rerun of the file.
+    if out.external_id.is_none() {
+        out.external_id.clone_from(&record.external_id);
     }
     if out.credit_code.is_none() && !record.credit_code.as_deref().is_some_and(&held_elsewhere) {
         out.credit_code.clone_from(&record.credit_code);
@@ -227,6 +232,11 @@ pub fn unmerge_fields(
         &duplicate.birth_date,
     );
     clear(&mut out.id_number, &before.id_number, &duplicate.id_number);
+    clear(
+        &mut out.external_id,
+        &before.external_id,
+        &duplicate.external_id,
+    );
     if out.note == joined_notes(&before.note, &duplicate.note) {
         out.note.clone_from(&before.note);
     }

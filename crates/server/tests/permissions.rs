@@ -216,6 +216,7 @@ fn matrix() -> Vec<Row> {
         GET    "/imports" ""                                                           => [200, 200, 200, 200, 200, 200, 401];
         GET    "/imports/{import}" ""                                                  => [200, 200, 404, 200, 404, 404, 401];
         GET    "/imports/{import}/result" ""                                           => [200, 200, 404, 200, 404, 404, 401];
+        POST   "/imports/followups?filename=f{n}.csv" "file:客户名称,跟进内容,跟进时间\n{name},call,2023-05-01\n" => [200, 200, 200, 403, 403, 403, 401];
     }
 }
 

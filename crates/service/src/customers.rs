@@ -99,6 +99,8 @@ pub struct CustomerPatch {
     pub birth_date: Option<String>,
     pub id_number: Option<String>,
     pub note: Option<String>,
+    /// The customer's record id in the CRM it came from.
+    pub external_id: Option<String>,
 }
 
 impl CustomerPatch {
@@ -126,6 +128,7 @@ impl CustomerPatch {
             (&mut f.birth_date, self.birth_date),
             (&mut f.id_number, self.id_number),
             (&mut f.note, self.note),
+            (&mut f.external_id, self.external_id),
         ] {
             if let Some(v) = v {
                 *slot = Some(v);

@@ -13,6 +13,7 @@ mod entries;
 mod error;
 mod events;
 mod evidence;
+pub mod followup_import;
 mod followups;
 pub mod import;
 mod import_jobs;

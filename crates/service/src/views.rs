@@ -64,6 +64,8 @@ pub struct CustomerView {
     pub id_number: Option<String>,
     /// 备注; hidden unless `access` is `full`.
     pub note: Option<String>,
+    /// The customer's record id in the CRM it was imported from (客户编号, Account ID).
+    pub external_id: Option<String>,
     pub contacts: Vec<Contact>,
     /// Who entered the customer first: the evidence for first-come ownership.
     pub created_by: OwnerView,
@@ -119,6 +121,7 @@ impl CustomerView {
             birth_date: if full { f.birth_date } else { None },
             id_number: if full { f.id_number } else { None },
             note: if full { f.note } else { None },
+            external_id: f.external_id,
             contacts: if full { f.contacts } else { Vec::new() },
             created_by,
             created_at: c.created_at,

@@ -168,6 +168,7 @@ struct CustomerRow {
     birth_date: Option<String>,
     id_number: Option<String>,
     note: Option<String>,
+    external_id: Option<String>,
     created_by: i64,
     created_at: Timestamp,
     owner_id: Option<i64>,
@@ -181,7 +182,7 @@ macro_rules! select_customer {
     () => {
         "SELECT c.id, c.kind, c.name, c.phones, c.emails, c.website, c.credit_code, c.address,
                 c.province, c.city, c.industry, c.size, c.source, c.postcode, c.birth_date,
-                c.id_number, c.note, c.created_by, c.created_at,
+                c.id_number, c.note, c.external_id, c.created_by, c.created_at,
                 c.owner_id, c.owned_since, c.last_followup_at, c.updated_at, c.merged_into
          FROM customers c "
     };
@@ -241,6 +242,7 @@ impl CustomerRow {
                 birth_date: self.birth_date,
                 id_number: self.id_number,
                 note: self.note,
+                external_id: self.external_id,
             },
             id: self.id,
             created_by: self.created_by,
@@ -283,8 +285,8 @@ impl Exec<'_> {
                  website = $6, credit_code = $7, address = $8, province = $9, city = $10,
                  industry = $11, size = $12, source = $13, profile = $14, updated_at = $15,
                  postcode = $16, birth_date = $17, id_number = $18, profile_version = $19,
-                 note = $20
-             WHERE id = $21",
+                 note = $20, external_id = $21
+             WHERE id = $22",
         )
         .bind(f.kind.as_str())
         .bind(&f.name)
@@ -306,6 +308,7 @@ impl Exec<'_> {
         .bind(f.id_number.as_deref())
         .bind(m.version)
         .bind(f.note.as_deref())
+        .bind(f.external_id.as_deref())
         .bind(id)
         .execute(&mut **c)
         .await
@@ -402,9 +405,9 @@ impl Exec<'_> {
             "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
                  address, province, city, industry, size, source, created_by, created_at, owner_id,
                  owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version,
-                 note, protected_until)
+                 note, protected_until, external_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                     $20, $21, $22, $23, $24, $25)
+                     $20, $21, $22, $23, $24, $25, $26)
              RETURNING id",
         )
         .bind(f.kind.as_str())
@@ -432,6 +435,7 @@ impl Exec<'_> {
         .bind(m.version)
         .bind(f.note.as_deref())
         .bind(n.protected_until)
+        .bind(f.external_id.as_deref())
         .fetch_one(&mut **c)
         .await)?)
     }
@@ -545,6 +549,80 @@ impl Exec<'_> {
                     found.push((MatchKey { kind, value }, id));
                 }
             }
+        }
+        Ok(found)
+    }
+
+    /// Customers whose record id in a previous CRM is one of `ids`: (that id, customer,
+    /// the customer it was merged into if it was), a thousand ids per statement.
+    pub async fn customers_by_external_id(
+        &mut self,
+        ids: &[String],
+    ) -> Result<Vec<(String, Id, Option<Id>)>> {
+        self.customers_where_in("external_id", ids).await
+    }
+
+    /// Customers whose folded name (see the matching engine) is one of `names`: (that name,
+    /// customer, the customer it was merged into if it was).
+    pub async fn customers_by_folded_name(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<(String, Id, Option<Id>)>> {
+        self.customers_where_in("name_search", names).await
+    }
+
+    /// The team of each customer's owner (`None`: in the pool, or an owner without a team).
+    pub async fn owner_teams(&mut self, ids: &[Id]) -> Result<HashMap<Id, Option<String>>> {
+        let ids: BTreeSet<Id> = ids.iter().copied().collect();
+        let ids: Vec<Id> = ids.into_iter().collect();
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let rows = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "SELECT c.id, t.name FROM customers c
+                     LEFT JOIN users u ON u.id = c.owner_id
+                     LEFT JOIN teams t ON t.id = u.team_id
+                     WHERE c.id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as::<(i64, Option<String>)>()
+                    .persistent(false)
+                    .fetch_all(&mut **c)
+                    .await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    async fn customers_where_in(
+        &mut self,
+        column: &'static str,
+        values: &[String],
+    ) -> Result<Vec<(String, Id, Option<Id>)>> {
+        let values: BTreeSet<&String> = values.iter().filter(|v| !v.is_empty()).collect();
+        let values: Vec<&String> = values.into_iter().collect();
+        let mut found = Vec::new();
+        for chunk in values.chunks(ROWS_PER_STATEMENT) {
+            let rows = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT {column}, id, merged_into FROM customers WHERE {column} IN ("
+                ));
+                let mut sep = qb.separated(", ");
+                for v in chunk {
+                    sep.push_bind((*v).clone());
+                }
+                qb.push(") ORDER BY id");
+                qb.build_query_as::<(String, i64, Option<i64>)>()
+                    .persistent(false)
+                    .fetch_all(&mut **c)
+                    .await
+            })?;
+            found.extend(rows);
         }
         Ok(found)
     }

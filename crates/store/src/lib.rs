@@ -43,6 +43,7 @@ pub use deals::DealRow;
 pub use error::StoreError;
 pub use events::{EventAudience, NewEvent};
 pub use exec::{Conn, Exec, ReadTx, WriteMark, WriteTx};
+pub use followups::{FollowUpKey, ImportedFollowUp};
 pub use imports::{ImportCounts, ImportJobRow, ImportResultRow, NewImportJob};
 pub use merges::MergeRow;
 pub use pool::OwnedRow;

@@ -332,7 +332,7 @@ const HEADERS: &[(ColumnType, &[&str])] = &[
 /// A header as compared: lower case, without spaces, punctuation, the `*` of a required
 /// column (*客户名称, 客户名称(*)) or an example after it (跟进时间-例:2020-2-1, as 悟空CRM's
 /// templates write).
-fn canonical(header: &str) -> String {
+pub(crate) fn canonical(header: &str) -> String {
     let header = header.trim().trim_start_matches('\u{feff}');
     let header = match header.find("例:").or_else(|| header.find("例：")) {
         Some(i) => &header[..i],
@@ -602,8 +602,8 @@ impl Mapping {
                 ColumnType::Source => f.source = Some(v.to_string()),
                 ColumnType::Size => f.size = Some(v.to_string()),
                 ColumnType::Note => join_lines(&mut f.note, v),
-                ColumnType::Id
-                | ColumnType::Owner
+                ColumnType::Id => f.external_id = Some(v.to_string()),
+                ColumnType::Owner
                 | ColumnType::Creator
                 | ColumnType::CreatedAt
                 | ColumnType::Team

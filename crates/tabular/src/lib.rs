@@ -5,6 +5,7 @@
 //! date_of_birth, postcode, 身份证号/id_number, …) or named explicitly (`col=type`).
 
 mod columns;
+pub mod followup_columns;
 mod read;
 pub mod time;
 mod write;

@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use leadguard_service::followup_import::{FollowupImportReport, FollowupImportRequest};
 use leadguard_service::{ImportJobView, ImportRequest, MAX_IMPORT_BYTES};
 use serde::Deserialize;
 
@@ -163,4 +164,79 @@ pub async fn result(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FollowupUploadQuery {
+    /// The file's name; its extension (`.csv`, `.xlsx`) tells how to read it.
+    pub filename: String,
+    /// Username that writes the rows whose author is no Leadguard user (the name from the
+    /// file is kept in the note). Default: you.
+    pub author: Option<String>,
+    /// Match every row and report, but save nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Column meanings where a header is not recognized: `col=field,…` (as
+    /// `leadguard import-followups --mapping`).
+    pub mapping: Option<String>,
+}
+
+/// Imports follow-up history (跟进记录; the request body: CSV in UTF-8, UTF-8 with BOM or
+/// GB18030/GBK, or XLSX) onto customers already in Leadguard, found by their id in the old CRM,
+/// credit code, phone or exact name. Answers when every row is done, with the outcome of each:
+/// `created`, `duplicate` (already imported: a rerun creates nothing), `unmatched` (no customer,
+/// or several, with the reason) or `error` (naming the row and the column). Admins; managers
+/// for customers their team owns.
+#[utoipa::path(post, path = "/imports/followups", tag = "imports", operation_id = "import_followups", security(("bearer" = [])),
+    params(FollowupUploadQuery),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "Every row's outcome", body = FollowupImportReport),
+        (status = 403, description = "`forbidden`: reps do not import history", body = ErrorBody),
+        (status = 413, description = "`too_large`: the file is larger than the server accepts", body = ErrorBody),
+        (status = 422, description = "`invalid_input`: unreadable file, no column naming the customer, bad mapping, unknown author", body = ErrorBody),
+    ))]
+pub async fn upload_followups(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<FollowupUploadQuery>,
+    body: Body,
+) -> ApiResult<Json<FollowupImportReport>> {
+    let body = axum::body::to_bytes(body, MAX_IMPORT_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the file is larger than {MAX_IMPORT_BYTES} bytes; split it"),
+            )
+        })?;
+    let mapping = q
+        .mapping
+        .as_deref()
+        .map(|m| {
+            m.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(
+        state
+            .service
+            .import_followups(
+                &auth.user,
+                FollowupImportRequest {
+                    file_name: q.filename,
+                    file: body.to_vec(),
+                    mapping,
+                    author: q.author,
+                    dry_run: q.dry_run,
+                },
+            )
+            .await?,
+    ))
 }

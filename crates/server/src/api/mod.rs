@@ -66,6 +66,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(imports::upload, imports::list))
+        .routes(routes!(imports::upload_followups))
         .routes(routes!(imports::get))
         .routes(routes!(imports::result))
 }
