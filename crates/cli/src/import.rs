@@ -149,17 +149,26 @@ async fn options(service: &Service, args: &ImportArgs, file: &ImportFile) -> Res
             "say who owns the rows: --owner USER, --to-pool or --assign (or give the file an owner column: 负责人, 销售, owner)"
         ),
     };
-    // Who runs the import: the default owner, or else an administrator (the creator of
-    // the rows that go to the pool or the rules).
+    // Who runs the import: the default owner, or else an administrator, or else the built-in
+    // system user (the creator of the rows that go to the pool or the rules).
     let actor = match owner {
         Some(u) => u,
-        None => conn
-            .exec()
-            .list_users(None)
-            .await?
-            .into_iter()
-            .find(|u| u.active && u.role == Role::Admin)
-            .context("there is no active administrator to run the import as: add one with `leadguard user add NAME --role admin`, or give --owner")?,
+        None => {
+            let admin = conn
+                .exec()
+                .list_users(None)
+                .await?
+                .into_iter()
+                .find(|u| u.active && u.role == Role::Admin);
+            match admin {
+                Some(a) => a,
+                None => conn
+                    .exec()
+                    .user_by_username("_system")
+                    .await?
+                    .context("the database has no administrator and no _system user: run `leadguard migrate`")?,
+            }
+        }
     };
     Ok(ImportOptions {
         actor,

@@ -175,7 +175,7 @@ async fn to_pool_and_caps(backend: Backend) {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let url = db.url().to_string();
-    add_user(dir, &url, "admin", "admin", &[]);
+    // No administrator: the import runs as the built-in system user.
     add_user(dir, &url, "zhaolei", "rep", &["--cap", "1"]);
 
     // No owner column, and no --owner: the import must be told where the rows go.

@@ -526,7 +526,6 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     assert_eq!(jobs[0]["status"], "done", "{jobs}");
     assert_eq!(jobs[0]["owner"], "zhangsan", "{jobs}");
     assert_eq!(jobs[0]["file_name"], "客户名单.csv", "{jobs}");
-    let _ = std::fs::remove_dir_all(&dir);
     // The screen in English.
     b.click("#lang-toggle").await;
     b.wait_text("h1", "Import customers").await;
@@ -539,6 +538,23 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
     b.login(&base, "wangfang").await;
     b.goto(&format!("{base}/#/import")).await;
     assert_eq!(b.attribute("#imp-owner", "value").await, json!("wangfang"));
+    // The team's follow-up history, from a 悟空CRM-style export: attached to the customer it
+    // names, a row naming no customer listed with its reason.
+    let history = dir.join("跟进记录.csv");
+    std::fs::write(
+        &history,
+        "所属客户,跟进时间,跟进人,跟进方式,跟进内容
+南京紫金山数据有限公司,2024-03-05 10:00,zhangsan,电话,确认了采购需求
+北京不存在科技有限公司,2024-03-06,zhangsan,拜访,上门拜访
+",
+    )
+    .expect("write csv");
+    b.type_into("#fu-file", &history.to_string_lossy()).await;
+    b.click("#fu-submit").await;
+    let counts = b.wait_text("#fu-counts", "新增 1").await;
+    assert!(counts.contains("未找到客户 1"), "{counts}");
+    let attention = b.text("#fu-attention").await;
+    assert!(attention.contains("第 2 行"), "{attention}");
     // Phone width: the import screen fits.
     b.cmd(
         reqwest::Method::POST,
@@ -554,5 +570,6 @@ async fn the_ui_prevents_collisions_at_entry_and_settles_them() {
         .run("return document.documentElement.scrollWidth > window.innerWidth + 1;")
         .await;
     assert_eq!(overflow, json!(false), "import screen at phone width");
+    let _ = std::fs::remove_dir_all(&dir);
     b.quit().await;
 }

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use leadguard_domain::Id;
 use leadguard_domain::Timestamp;
 use leadguard_domain::audit::{AuditAction, rules};
-use leadguard_domain::collision::CaseOrigin;
+use leadguard_domain::collision::{CaseOrigin, PairSecond};
 use leadguard_domain::customer::{CustomerFields, FieldError};
 use leadguard_domain::keys::MatchKey;
 use leadguard_domain::merge::describe_added;
@@ -37,7 +37,6 @@ use crate::customers::Found;
 use crate::error::{Result, ServiceError};
 use crate::evidence::{GainedEntry, brings_evidence};
 use crate::views::{MatchView, OwnerView};
-use leadguard_domain::collision::PairSecond;
 
 /// What happened to one row of a batch.
 #[derive(Debug, Clone)]

@@ -46,6 +46,8 @@ const I18N = {
     import_file_hint: '第一行为表头；常见表头（客户名称、电话、邮箱、网址、地址、统一社会信用代码……）自动识别。CSV 可为 UTF-8 或 GBK 编码。',
     import_owner: '客户归属（用户名）', import_owner_hint: '默认归你自己；经理可为本团队的销售导入。', import_dry_run: '试运行：只检查，不保存',
     import_placement: '无负责人的行', import_placement_hint: '文件有“负责人/销售”列时，每行归该列的销售（你本人或你管理的销售；管理员导入可指定任何人，并按“创建时间”保留先录先得）；其余行按此处理。',
+    fu_title: '导入跟进记录', fu_submit: '导入跟进记录', fu_working: '处理中…', fu_hint: '客户导入后再导入其跟进记录（所属客户/客户编号/电话、跟进时间、跟进人、跟进方式、跟进内容）。重复导入不会重复记录。',
+    fu_created: '新增', fu_duplicate: '已存在', fu_unmatched: '未找到客户', fu_error: '错误', fu_row: '第 {row} 行',
     placement_owner: '归上面的负责人', placement_pool: '放入公海', placement_assign: '按分配规则分配', import_ignore_cap: '迁移：允许超出销售的客户上限（结果中列出超限的人）',
     import_mapping: '列对应（可选）', import_mapping_hint: '只在表头无法识别时填写：列名=字段，多个用逗号分隔，例如 公司全称=name, 座机=phone。字段：name、phone、email、website、credit_code、address、contact、province、city、industry、source、size，ignore 表示忽略该列。',
     import_submit: '上传并导入', uploading: '正在上传……', import_job: '导入任务 #{id}', job_status: '状态',
@@ -98,6 +100,8 @@ const I18N = {
     import_file_hint: 'The first row is the header; common headers (customer name, phone, e-mail, web site, address, credit code…) are recognized. CSV may be UTF-8 or GBK.',
     import_owner: 'Owner of the customers (username)', import_owner_hint: 'Yourself unless you name someone; managers import for their team\'s reps.', import_dry_run: 'Dry run: check only, save nothing',
     import_placement: 'Rows without an owner', import_placement_hint: 'When the file has an owner column (负责人, 销售, owner), each row goes to the rep it names (you or a rep you manage; an admin\'s import may name anyone and keeps the entry times as first-come evidence); the other rows go here.',
+    fu_title: 'Import follow-up history', fu_submit: 'Import follow-ups', fu_working: 'Working…', fu_hint: 'After the customers: their history (customer name, legacy id or phone; time; author; kind; note). Importing it again adds nothing twice.',
+    fu_created: 'Added', fu_duplicate: 'Already there', fu_unmatched: 'No customer found', fu_error: 'Errors', fu_row: 'Row {row}',
     placement_owner: 'To the owner above', placement_pool: 'To the public pool', placement_assign: 'By the assignment rules', import_ignore_cap: 'Migration: owners may go over their cap (the result lists who does)',
     import_mapping: 'Column mapping (optional)', import_mapping_hint: 'Only where a header is not recognized: column=field, comma separated, e.g. 公司全称=name, 座机=phone. Fields: name, phone, email, website, credit_code, address, contact, province, city, industry, source, size; ignore skips the column.',
     import_submit: 'Upload and import', uploading: 'Uploading…', import_job: 'Import #{id}', job_status: 'Status',
@@ -772,7 +776,8 @@ async function viewImport(jobId) {
   const jobs = h('section', { class: 'card table-wrap', 'aria-labelledby': 'import-jobs-title' }, h('h2', { id: 'import-jobs-title' }, t('recent_imports')),
     h('table', { id: 'import-jobs' }, h('thead', {}, h('tr', {}, [t('file'), t('job_status'), t('col_status'), t('owner'), t('submitted')].map((x) => h('th', { scope: 'col' }, x)))), tbody));
   const job = jobId ? jobPanel(jobId, loadJobs) : null;
-  render(h('h1', {}, t('import_title')), job ? job.panel : null, form, jobs); // a job's progress first
+  const history = manages ? followupImportForm() : null;
+  render(h('h1', {}, t('import_title')), job ? job.panel : null, form, history, jobs); // a job's progress first
   if (job) job.heading.focus(); // a new job: go to its progress
   const waits = [loadJobs()];
   if (job) waits.push(job.start());
@@ -782,6 +787,43 @@ async function viewImport(jobId) {
     }));
   }
   await Promise.all(waits);
+}
+
+// Follow-up history (跟进记录) for customers already imported: answered when every row is done.
+function followupImportForm() {
+  const file = h('input', { id: 'fu-file', type: 'file', accept: '.csv,.xlsx', required: true, 'aria-describedby': 'fu-hint' });
+  const dry = h('input', { id: 'fu-dry-run', type: 'checkbox' });
+  const err = h('p', { class: 'error', id: 'fu-error', role: 'alert' });
+  const out = h('div', { id: 'fu-result', 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', id: 'fu-submit' }, t('fu_submit'));
+  return h('form', { class: 'card', id: 'followup-import-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = file.files[0];
+    if (!f) { err.textContent = t('import_file'); return; }
+    const params = new URLSearchParams({ filename: f.name });
+    if (dry.checked) params.set('dry_run', 'true');
+    err.textContent = ''; out.replaceChildren(); submit.disabled = true; submit.textContent = t('fu_working');
+    let resp = null;
+    try {
+      resp = await fetch('/api/v1/imports/followups?' + params, { method: 'POST', body: f,
+        headers: { Authorization: 'Bearer ' + state.token, 'Content-Type': 'application/octet-stream' } });
+    } catch (_) { /* shown below */ }
+    submit.disabled = false; submit.textContent = t('fu_submit');
+    if (!resp) { err.textContent = t('error'); return; }
+    if (resp.status === 401) { logout(false); return; }
+    let data = null;
+    try { data = await resp.json(); } catch (_) { /* not JSON */ }
+    if (resp.status !== 200) { err.textContent = errorText(data); return; }
+    const attention = data.rows.filter((r) => r.status === 'unmatched' || r.status === 'error');
+    out.append(h('p', { id: 'fu-counts' }, ['created', 'duplicate', 'unmatched', 'error'].map((k) => `${t('fu_' + k)} ${data[k]}`).join(' · '),
+      data.dry_run ? [' ', h('span', { class: 'badge warn' }, t('dry_run'))] : null));
+    if (attention.length) {
+      out.append(h('ul', { id: 'fu-attention' }, attention.slice(0, 100).map((r) => h('li', {}, `${t('fu_row', { row: r.row })}: ${r.message}`))));
+    }
+  } }, h('h2', {}, t('fu_title')),
+  h('label', { for: 'fu-file' }, t('import_file')), file, h('p', { class: 'muted hint', id: 'fu-hint' }, t('fu_hint')),
+  h('label', { class: 'check', for: 'fu-dry-run' }, dry, ' ', t('import_dry_run')),
+  err, h('div', { class: 'actions' }, submit), out);
 }
 
 async function viewAdmin() {
