@@ -32,10 +32,10 @@ use leadguard_store::{
 };
 
 use crate::Service;
-use crate::collisions::{OpenCase, Opened, Subject};
+use crate::collisions::{OpenCase, Opened, Parties, Subject};
 use crate::customers::Found;
 use crate::error::{Result, ServiceError};
-use crate::evidence::{GainedEntry, brings_evidence};
+use crate::evidence::{Gained, GainedEntry, brings_evidence};
 use crate::views::{MatchView, OwnerView};
 
 /// What happened to one row of a batch.
@@ -703,8 +703,11 @@ impl Service {
         let mut saved: Vec<SavedRow> = Vec::new();
         // Customers that gained a duplicate row's evidence: their fields now, and the audit
         // entries that say what came from whom.
-        let mut gained: BTreeMap<Id, CustomerFields> = BTreeMap::new();
+        let mut gained: BTreeMap<Id, (CustomerFields, Option<(Vec<MatchKey>, Vec<MatchKey>)>)> =
+            BTreeMap::new();
         let mut gained_audit: Vec<GainedEntry> = Vec::new();
+        // Team ids by name, for the collision cases a migration opens.
+        let mut team_ids: HashMap<String, Option<Id>> = HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
         for (plan, row) in rows {
             let entrant = plan.entrant;
@@ -776,6 +779,26 @@ impl Service {
                     && holder != claimant.id
                 {
                     let reason = migration_claim(claimant, plan.entered_at);
+                    let mut known = None;
+                    if let Some(o) = &m.owner {
+                        let team_id = match (&o.team, &claimant.team) {
+                            (Some(a), Some(b)) if a == b => match team_ids.get(a) {
+                                Some(id) => *id,
+                                None => {
+                                    let id = tx.exec().team_by_name(a).await?.map(|t| t.id);
+                                    team_ids.insert(a.clone(), id);
+                                    id
+                                }
+                            },
+                            _ => None,
+                        };
+                        known = Some(Parties {
+                            name: &m.name,
+                            first: &o.username,
+                            second: &claimant.username,
+                            team_id,
+                        });
+                    }
                     let opened = self
                         .open_case(
                             &mut tx.exec(),
@@ -792,6 +815,7 @@ impl Service {
                                 entered: Some(&fields),
                                 matched: Some(m),
                                 reason: Some(&reason),
+                                known,
                             },
                         )
                         .await?;
@@ -807,15 +831,16 @@ impl Service {
                         .or_else(|| earlier.get(id))
                         .map(|r| &r.profile)
                         .or_else(|| stored.get(&id).map(|s| &s.profile));
-                    if current.is_none_or(|c| brings_evidence(c, &profile)) {
-                        let before = match gained.get(&id) {
-                            Some(f) => f.clone(),
-                            None => match saved.iter().find(|s| s.id == id) {
-                                Some(s) => s.fields.clone(),
-                                None => match tx.exec().get_customer(id).await? {
-                                    Some(c) => c.fields,
-                                    None => CustomerFields::default(),
-                                },
+                    if current.is_some_and(|c| brings_evidence(c, &profile)) {
+                        // Saved before this batch: its keys as stored, to write only new ones.
+                        let had = current.map(|c| (c.index_keys(), c.unique_keys()));
+                        let saved_here = saved.iter().position(|s| s.id == id);
+                        let before = match (gained.get(&id), saved_here) {
+                            (Some((f, _)), _) => f.clone(),
+                            (None, Some(i)) => saved[i].fields.clone(),
+                            (None, None) => match tx.exec().get_customer(id).await? {
+                                Some(c) => c.fields,
+                                None => CustomerFields::default(),
                             },
                         };
                         let held = |k: &MatchKey| {
@@ -827,6 +852,11 @@ impl Service {
                             && let Some(after) = self.absorb(&before, &fields, held)
                         {
                             let profile = self.matcher.profile_lenient(&after).0;
+                            // Saved by this batch: its parts are written with the batch.
+                            if let Some(i) = saved_here {
+                                saved[i].fields = after.clone();
+                                saved[i].profile = profile.clone();
+                            }
                             fresh.put(FreshRow {
                                 id,
                                 name: after.name.clone(),
@@ -839,7 +869,12 @@ impl Service {
                             });
                             let what = describe_added(&before, &after);
                             gained_audit.push((id, entrant.id, holder, what.clone()));
-                            gained.insert(id, after);
+                            let had = match gained.remove(&id) {
+                                Some((_, had)) => had,
+                                None if saved_here.is_some() => None,
+                                None => had,
+                            };
+                            gained.insert(id, (after, had));
                             added = Some(what);
                         }
                     }
@@ -1008,9 +1043,16 @@ impl Service {
             })
             .collect();
         tx.exec().append_audit_many(&audit).await?;
-        let gained: Vec<(Id, &CustomerFields, &Profile)> = gained
+        let gained: Vec<Gained> = gained
             .iter()
-            .filter_map(|(id, f)| fresh.get(*id).map(|r| (*id, f, &r.profile)))
+            .filter_map(|(id, (fields, had))| {
+                fresh.get(*id).map(|r| Gained {
+                    id: *id,
+                    fields,
+                    profile: &r.profile,
+                    before: had.as_ref().map(|(k, i)| (k.as_slice(), i.as_slice())),
+                })
+            })
             .collect();
         self.save_gained(tx, &gained, &gained_audit, now).await?;
         Ok((out, fresh))

@@ -143,6 +143,18 @@ pub(crate) struct OpenCase<'a> {
     pub entered: Option<&'a CustomerFields>,
     pub matched: Option<&'a MatchView>,
     pub reason: Option<&'a str>,
+    /// What the caller knows already (a bulk import): spares the look-ups.
+    pub known: Option<Parties<'a>>,
+}
+
+/// The case's customer name, both reps' usernames and their common team, as known to the
+/// caller.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parties<'a> {
+    pub name: &'a str,
+    pub first: &'a str,
+    pub second: &'a str,
+    pub team_id: Option<Id>,
 }
 
 pub(crate) enum Opened {
@@ -182,12 +194,15 @@ impl Service {
         if let Some(existing) = exec.case_for_pair(&key).await? {
             return Ok(Opened::exists(&existing));
         }
-        let team_id = match (
-            exec.team_of(c.first_user).await?,
-            exec.team_of(c.second_user).await?,
-        ) {
-            (Some(a), Some(b)) if a == b => Some(a),
-            _ => None,
+        let team_id = match c.known {
+            Some(k) => k.team_id,
+            None => match (
+                exec.team_of(c.first_user).await?,
+                exec.team_of(c.second_user).await?,
+            ) {
+                (Some(a), Some(b)) if a == b => Some(a),
+                _ => None,
+            },
         };
         let entered = match c.entered {
             Some(f) => {
@@ -239,19 +254,27 @@ impl Service {
                 ))),
             };
         };
-        let name = exec
-            .get_customer(c.first_customer)
-            .await?
-            .map(|cu| cu.fields.name)
-            .unwrap_or_default();
-        let first = exec.user_by_id(c.first_user).await?;
-        let second = exec.user_by_id(c.second_user).await?;
+        let (name, first, second) = match c.known {
+            Some(k) => (
+                k.name.to_string(),
+                Some(k.first.to_string()),
+                Some(k.second.to_string()),
+            ),
+            None => (
+                exec.get_customer(c.first_customer)
+                    .await?
+                    .map(|cu| cu.fields.name)
+                    .unwrap_or_default(),
+                exec.user_by_id(c.first_user).await?.map(|u| u.username),
+                exec.user_by_id(c.second_user).await?.map(|u| u.username),
+            ),
+        };
         let data = serde_json::json!({
             "case_id": id,
             "origin": c.origin.as_str(),
             "name": name,
-            "owner": first.map(|u| u.username),
-            "by": second.map(|u| u.username),
+            "owner": first,
+            "by": second,
             "reason": c.reason,
         });
         self.emit(
@@ -316,6 +339,7 @@ impl Service {
                         entered: None,
                         matched: Some(m),
                         reason: None,
+                        known: None,
                     },
                 )
                 .await?
@@ -383,6 +407,7 @@ impl Service {
                     entered: entry.as_ref().map(|(f, _)| f),
                     matched: matched.as_ref(),
                     reason: Some(&reason),
+                    known: None,
                 },
             )
             .await?;

@@ -12,7 +12,7 @@ use leadguard_domain::keys::MatchKey;
 use leadguard_domain::merge::{absorb_evidence, describe_added};
 use leadguard_domain::user::User;
 use leadguard_matching::Profile;
-use leadguard_store::{MatchData, NewAuditEntry, WriteTx};
+use leadguard_store::{CustomerParts, MatchData, NewAuditEntry, WriteTx};
 
 use crate::Service;
 use crate::error::{Result, ServiceError};
@@ -37,10 +37,17 @@ impl Service {
             return Ok(None);
         };
         let profile = self.matcher.profile_lenient(&after).0;
+        let had = self.matcher.profile_lenient(&customer.fields).0;
+        let (keys, identities) = (had.index_keys(), had.unique_keys());
         let what = describe_added(&customer.fields, &after);
         self.save_gained(
             tx,
-            &[(customer.id, &after, &profile)],
+            &[Gained {
+                id: customer.id,
+                fields: &after,
+                profile: &profile,
+                before: Some((&keys, &identities)),
+            }],
             &[(customer.id, actor.id, customer.owner_id, what.clone())],
             now,
         )
@@ -94,35 +101,66 @@ impl Service {
         absorb_evidence(customer, row, |v| held_values.contains(v))
     }
 
-    /// Saves the customers that gained a duplicate row's evidence in this batch, and the
-    /// audit entries that say what came from whom.
+    /// Saves the customers that gained a duplicate row's evidence, and the audit entries that
+    /// say what came from whom. Only what was added is written: the customer's row, its
+    /// contacts, and the keys and identities it did not have (a few statements for a whole
+    /// batch, however many customers gained).
     pub(crate) async fn save_gained(
         &self,
         tx: &mut WriteTx,
-        gained: &[(Id, &CustomerFields, &Profile)],
+        gained: &[Gained<'_>],
         audit: &[GainedEntry],
         now: Timestamp,
     ) -> Result<()> {
-        for &(id, fields, profile) in gained {
-            let profile_json = serde_json::to_string(profile)
+        for g in gained {
+            let profile_json = serde_json::to_string(g.profile)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            let res = tx
-                .exec()
-                .update_customer(
-                    id,
-                    fields,
+            tx.exec()
+                .update_customer_row(
+                    g.id,
+                    g.fields,
                     &MatchData {
-                        name_search: &profile.name.folded,
+                        name_search: &g.profile.name.folded,
                         profile: &profile_json,
                         version: i64::from(leadguard_matching::profile::PROFILE_VERSION),
-                        keys: &profile.index_keys(),
-                        identities: &profile.unique_keys(),
+                        keys: &[],
+                        identities: &[],
                     },
                     now,
                 )
-                .await;
-            res.map_err(crate::bulk::batch_conflict)?;
+                .await?;
         }
+        // Customers saved before this batch: their contacts are written again, their keys and
+        // identities only where new. (Those saved by it are written whole with the batch.)
+        let stored: Vec<(&Gained, Vec<MatchKey>, Vec<MatchKey>)> = gained
+            .iter()
+            .filter_map(|g| {
+                let (keys, identities) = g.before?;
+                let new = |now: Vec<MatchKey>, had: &[MatchKey]| -> Vec<MatchKey> {
+                    now.into_iter().filter(|k| !had.contains(k)).collect()
+                };
+                Some((
+                    g,
+                    new(g.profile.index_keys(), keys),
+                    new(g.profile.unique_keys(), identities),
+                ))
+            })
+            .collect();
+        let ids: Vec<Id> = stored.iter().map(|(g, ..)| g.id).collect();
+        tx.exec().delete_contacts_of(&ids).await?;
+        let parts: Vec<CustomerParts> = stored
+            .iter()
+            .map(|(g, keys, identities)| CustomerParts {
+                id: g.id,
+                contacts: &g.fields.contacts,
+                keys,
+                identities,
+            })
+            .collect();
+        tx.exec()
+            .insert_customer_parts(&parts)
+            .await
+            .map_err(crate::bulk::batch_conflict)?;
         let entries: Vec<NewAuditEntry> = audit
             .iter()
             .map(|(id, actor, owner, what)| NewAuditEntry {
@@ -139,6 +177,16 @@ impl Service {
         tx.exec().append_audit_many(&entries).await?;
         Ok(())
     }
+}
+
+/// A customer that gained evidence, as it is now.
+pub(crate) struct Gained<'a> {
+    pub id: Id,
+    pub fields: &'a CustomerFields,
+    pub profile: &'a Profile,
+    /// The index keys and unique keys it had in the store before; `None` for a customer
+    /// saved by the same batch (its parts are written with the batch).
+    pub before: Option<(&'a [MatchKey], &'a [MatchKey])>,
 }
 
 /// Whether a duplicate row (`row`) may bring anything its customer (`current`) lacks: a phone,

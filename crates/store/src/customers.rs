@@ -280,6 +280,28 @@ impl Exec<'_> {
         m: &MatchData<'_>,
         now: Timestamp,
     ) -> Result<()> {
+        self.update_customer_row(id, f, m, now).await?;
+        self.delete_contacts_of(&[id]).await?;
+        self.delete_match_keys(id).await?;
+        self.insert_customer_parts(&[CustomerParts {
+            id,
+            contacts: &f.contacts,
+            keys: m.keys,
+            identities: m.identities,
+        }])
+        .await
+    }
+
+    /// Replaces a customer's row (its fields, profile and search name), not its contacts, keys
+    /// or identities: for a change that only adds to them, written with
+    /// [`Exec::insert_customer_parts`].
+    pub async fn update_customer_row(
+        &mut self,
+        id: Id,
+        f: &CustomerFields,
+        m: &MatchData<'_>,
+        now: Timestamp,
+    ) -> Result<()> {
         let affected = on_backend!(self, c => sqlx::query(
             "UPDATE customers SET kind = $1, name = $2, name_search = $3, phones = $4, emails = $5,
                  website = $6, credit_code = $7, address = $8, province = $9, city = $10,
@@ -316,16 +338,23 @@ impl Exec<'_> {
         if affected == 0 {
             return Err(StoreError::NotFound { what: "customer" });
         }
-        on_backend!(self, c => sqlx::query("DELETE FROM contacts WHERE customer_id = $1")
-            .bind(id).execute(&mut **c).await.map(|_| ()))?;
-        self.delete_match_keys(id).await?;
-        self.insert_customer_parts(&[CustomerParts {
-            id,
-            contacts: &f.contacts,
-            keys: m.keys,
-            identities: m.identities,
-        }])
-        .await
+        Ok(())
+    }
+
+    /// Deletes the contacts of these customers, a thousand per statement.
+    pub async fn delete_contacts_of(&mut self, ids: &[Id]) -> Result<()> {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            on_backend!(self, c => {
+                let mut qb = QueryBuilder::new("DELETE FROM contacts WHERE customer_id IN (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                qb.build().execute(&mut **c).await.map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn delete_match_keys(&mut self, id: Id) -> Result<()> {
