@@ -261,6 +261,9 @@ impl Fresh {
     }
 }
 
+/// The index keys and unique keys a customer has in the store.
+type StoredKeys = (Vec<MatchKey>, Vec<MatchKey>);
+
 /// A row saved by this batch, until its parts and audit entry are written.
 struct SavedRow {
     id: Id,
@@ -703,8 +706,7 @@ impl Service {
         let mut saved: Vec<SavedRow> = Vec::new();
         // Customers that gained a duplicate row's evidence: their fields now, and the audit
         // entries that say what came from whom.
-        let mut gained: BTreeMap<Id, (CustomerFields, Option<(Vec<MatchKey>, Vec<MatchKey>)>)> =
-            BTreeMap::new();
+        let mut gained: BTreeMap<Id, (CustomerFields, Option<StoredKeys>)> = BTreeMap::new();
         let mut gained_audit: Vec<GainedEntry> = Vec::new();
         // Team ids by name, for the collision cases a migration opens.
         let mut team_ids: HashMap<String, Option<Id>> = HashMap::new();
