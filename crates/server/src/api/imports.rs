@@ -68,27 +68,8 @@ pub async fn upload(
     ApiQuery(q): ApiQuery<UploadQuery>,
     body: Body,
 ) -> ApiResult<Response> {
-    // Read here, with the import limit: the server-wide body limit is for JSON requests.
-    let body = axum::body::to_bytes(body, MAX_IMPORT_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the file is larger than {MAX_IMPORT_BYTES} bytes; split it"),
-            )
-        })?;
-    let mapping = q
-        .mapping
-        .as_deref()
-        .map(|m| {
-            m.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let body = read_upload(body).await?;
+    let mapping = mapping_list(q.mapping.as_deref());
     let job = state
         .service
         .submit_import(
@@ -204,26 +185,8 @@ pub async fn upload_followups(
     ApiQuery(q): ApiQuery<FollowupUploadQuery>,
     body: Body,
 ) -> ApiResult<Json<FollowupImportReport>> {
-    let body = axum::body::to_bytes(body, MAX_IMPORT_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the file is larger than {MAX_IMPORT_BYTES} bytes; split it"),
-            )
-        })?;
-    let mapping = q
-        .mapping
-        .as_deref()
-        .map(|m| {
-            m.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let body = read_upload(body).await?;
+    let mapping = mapping_list(q.mapping.as_deref());
     Ok(Json(
         state
             .service
@@ -239,4 +202,31 @@ pub async fn upload_followups(
             )
             .await?,
     ))
+}
+
+/// An uploaded file, read here with the import limit (the server-wide body limit is for JSON
+/// requests).
+async fn read_upload(body: Body) -> ApiResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, MAX_IMPORT_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the file is larger than {MAX_IMPORT_BYTES} bytes; split it"),
+            )
+        })
+}
+
+/// `col=field,…` as given in the query, each override trimmed.
+fn mapping_list(mapping: Option<&str>) -> Vec<String> {
+    mapping
+        .map(|m| {
+            m.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
 }
