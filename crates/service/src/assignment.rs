@@ -1033,6 +1033,7 @@ impl Service {
                     actor,
                     Subject {
                         customer_id: id,
+                        name: &fields.name,
                         entered_at: now,
                         owner_id: o,
                     },

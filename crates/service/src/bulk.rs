@@ -5,15 +5,16 @@
 //!
 //! What makes it fast is the number of statements, not the matching: the candidates of every row
 //! are fetched in one statement per thousand keys, rows of the same batch are matched against
-//! each other in memory, and contacts, keys, identities and audit entries are written a
-//! thousand rows per statement. Each row still costs one INSERT (its id).
+//! each other in memory, and customers (under ids reserved a block at a time), contacts, keys,
+//! identities, audit entries, collision cases and events are written hundreds of rows per
+//! statement.
 //!
 //! On SQLite an import also uses both cores: batch N+1 is normalized and its candidates read
 //! on a snapshot (a read connection) while the one writer saves batch N. The rows of batch N,
 //! which that snapshot may not show, are matched in memory; if anyone else committed in the
 //! meantime, batch N+1 is looked up again in its transaction (see [`WriteMark`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use leadguard_domain::Id;
 use leadguard_domain::Timestamp;
@@ -32,9 +33,11 @@ use leadguard_store::{
 };
 
 use crate::Service;
-use crate::collisions::{OpenCase, Opened, Parties, Subject};
+use crate::collisions::{CaseBatch, OpenCase, Opened, Parties, Subject};
 use crate::customers::Found;
+use crate::customers::duplicate_blocked;
 use crate::error::{Result, ServiceError};
+use crate::events::EventBatch;
 use crate::evidence::{Gained, GainedEntry, brings_evidence};
 use crate::views::{MatchView, OwnerView};
 
@@ -150,6 +153,36 @@ struct FreshRow {
     /// Saved by this batch (not a stored customer that gained evidence): counted among the
     /// customers that share a name.
     created: bool,
+    /// Its profile's index keys and unique keys, made once.
+    index: Vec<MatchKey>,
+    unique: Vec<MatchKey>,
+}
+
+impl FreshRow {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        id: Id,
+        name: String,
+        profile: Profile,
+        created_at: Timestamp,
+        owner_id: Option<Id>,
+        owner: Option<OwnerView>,
+        owned_since: Option<Timestamp>,
+        created: bool,
+    ) -> FreshRow {
+        FreshRow {
+            index: profile.index_keys(),
+            unique: profile.unique_keys(),
+            id,
+            name,
+            profile,
+            created_at,
+            owner_id,
+            owner,
+            owned_since,
+            created,
+        }
+    }
 }
 
 /// Customers of one batch, saved or changed so far: later rows are matched against them in
@@ -174,27 +207,26 @@ impl Fresh {
         profile: Profile,
         at: Timestamp,
     ) {
-        self.put(FreshRow {
+        self.put(FreshRow::new(
             id,
             name,
             profile,
-            created_at: at,
-            owner_id: owner.map(|u| u.id),
-            owner: owner.map(OwnerView::from),
-            owned_since: owner.map(|_| at),
-            created: true,
-        });
+            at,
+            owner.map(|u| u.id),
+            owner.map(OwnerView::from),
+            owner.map(|_| at),
+            true,
+        ));
     }
 
     /// Adds a row, or replaces the profile of one already here (it only gained keys).
     fn put(&mut self, row: FreshRow) {
         let i = match self.index.get(&row.id) {
             Some(&i) => {
-                let old: HashSet<MatchKey> =
-                    self.rows[i].profile.index_keys().into_iter().collect();
-                for k in row.profile.index_keys() {
-                    if !old.contains(&k) {
-                        self.by_key.entry(k).or_default().push(i);
+                let old: HashSet<&MatchKey> = self.rows[i].index.iter().collect();
+                for k in &row.index {
+                    if !old.contains(k) {
+                        self.by_key.entry(k.clone()).or_default().push(i);
                     }
                 }
                 let created = self.rows[i].created;
@@ -203,16 +235,16 @@ impl Fresh {
             }
             None => {
                 let i = self.rows.len();
-                for k in row.profile.index_keys() {
-                    self.by_key.entry(k).or_default().push(i);
+                for k in &row.index {
+                    self.by_key.entry(k.clone()).or_default().push(i);
                 }
                 self.index.insert(row.id, i);
                 self.rows.push(row);
                 i
             }
         };
-        for k in self.rows[i].profile.unique_keys() {
-            self.identities.insert(k, i);
+        for k in &self.rows[i].unique {
+            self.identities.insert(k.clone(), i);
         }
     }
 
@@ -271,12 +303,19 @@ struct SavedRow {
     owner: Option<Id>,
     /// Its entry time (now, or the original one of a migrated row).
     at: Timestamp,
+    /// The original entry time of a migrated row.
+    entered_at: Option<Timestamp>,
+    /// Not recycled before then.
+    protected_until: Option<Timestamp>,
     rule: &'static str,
     /// Migrated: its audit entry says so.
     imported: bool,
     fields: CustomerFields,
     profile: Profile,
 }
+
+/// Customer ids reserved at a time: the rows saved meanwhile are inserted in one statement.
+const ID_BLOCK: usize = 200;
 
 /// The reason on a migrated customer's first audit entry.
 const IMPORTED: &str =
@@ -326,6 +365,9 @@ struct Lookup {
     stored: HashMap<Id, Stored>,
     /// Stored customers under each row's brand and name key (see [`NameFrequency`]).
     name_counts: HashMap<MatchKey, u64>,
+    /// The fields of the stored customers a row may bring evidence to (rows of a file): read
+    /// with the look-up, not one by one as the rows are entered.
+    fields: HashMap<Id, CustomerFields>,
 }
 
 /// A batch checked ahead on a read snapshot, while the batch before it was being saved.
@@ -416,6 +458,7 @@ impl Service {
                 &mut snapshot.exec(),
                 prepared.iter().flatten().map(|(_, p, _)| p),
                 Some(base.last_id),
+                Entering::File,
             )
             .await?;
         Ok(BatchAhead {
@@ -591,11 +634,13 @@ impl Service {
         exec: &mut Exec<'_>,
         rows: impl Iterator<Item = &'r Profile>,
         counted_up_to: Option<Id>,
+        entering: Entering,
     ) -> Result<Lookup> {
+        let rows: Vec<&Profile> = rows.collect();
         let mut query_keys = BTreeSet::new();
         let mut unique_keys = BTreeSet::new();
         let mut name_keys = BTreeSet::new();
-        for p in rows {
+        for p in &rows {
             query_keys.extend(p.query_keys());
             unique_keys.extend(p.unique_keys());
             name_keys.extend(p.frequency_keys());
@@ -639,12 +684,65 @@ impl Service {
         let name_counts = exec
             .key_counts_many(&name_keys, NAME_COUNT_LIMIT as i64, counted_up_to)
             .await?;
+        let fields = match entering {
+            Entering::File => {
+                let ids = self.may_gain(&rows, &by_key, &holders, &stored);
+                exec.customers_by_ids(&ids)
+                    .await?
+                    .into_iter()
+                    .map(|(id, c)| (id, c.fields))
+                    .collect()
+            }
+            Entering::Interactive => HashMap::new(),
+        };
         Ok(Lookup {
             by_key,
             holders,
             stored,
             name_counts,
+            fields,
         })
+    }
+
+    /// The stored customers that some row seems to duplicate and brings evidence to: whose
+    /// fields to read with the look-up. (A guess: the row's verdict in the batch, against the
+    /// names counted, decides; a customer missed here is read when its row is entered.)
+    fn may_gain(
+        &self,
+        rows: &[&Profile],
+        by_key: &HashMap<MatchKey, Vec<Id>>,
+        holders: &HashMap<MatchKey, Id>,
+        stored: &HashMap<Id, Stored>,
+    ) -> Vec<Id> {
+        let mut ids = BTreeSet::new();
+        for row in rows {
+            let held = row
+                .unique_keys()
+                .into_iter()
+                .filter_map(|k| holders.get(&k));
+            for id in held {
+                if stored
+                    .get(id)
+                    .is_some_and(|s| brings_evidence(&s.profile, row))
+                {
+                    ids.insert(*id);
+                }
+            }
+            for k in row.query_keys() {
+                for id in by_key.get(&k).into_iter().flatten() {
+                    if ids.contains(id) {
+                        continue;
+                    }
+                    let Some(s) = stored.get(id) else { continue };
+                    if brings_evidence(&s.profile, row)
+                        && self.matcher.compare(row, &s.profile).verdict == Verdict::Duplicate
+                    {
+                        ids.insert(*id);
+                    }
+                }
+            }
+        }
+        ids.into_iter().collect()
     }
 
     /// Checks and saves prepared rows in `tx`, each owned by the user it comes with. `ahead`:
@@ -689,7 +787,8 @@ impl Service {
                     .iter()
                     .filter_map(|(_, r)| r.as_ref().ok().map(|(_, p, _)| p));
                 (
-                    self.lookup(&mut tx.exec(), profiles, None).await?,
+                    self.lookup(&mut tx.exec(), profiles, None, entering)
+                        .await?,
                     &no_earlier,
                 )
             }
@@ -699,6 +798,7 @@ impl Service {
             holders,
             stored,
             name_counts,
+            fields: stored_fields,
         } = lookup;
 
         let now = self.now();
@@ -710,7 +810,15 @@ impl Service {
         let mut gained_audit: Vec<GainedEntry> = Vec::new();
         // Team ids by name, for the collision cases a migration opens.
         let mut team_ids: HashMap<String, Option<Id>> = HashMap::new();
+        // The batch's collision cases and events, written at its end.
+        let mut cases = CaseBatch::default();
+        let mut events = EventBatch::default();
         let mut out = Vec::with_capacity(rows.len());
+        // Ids for the rows saved, drawn a block at a time; the rows are inserted a block at a
+        // time too, up to `inserted`.
+        let mut ids: VecDeque<Id> = VecDeque::new();
+        let mut inserted = 0;
+        let mut rows_left = rows.iter().filter(|(_, r)| r.is_ok()).count();
         for (plan, row) in rows {
             let entrant = plan.entrant;
             let (fields, profile, warnings) = match row {
@@ -720,6 +828,7 @@ impl Service {
                     continue;
                 }
             };
+            rows_left -= 1;
             // Stored when looked up, and saved since by this import: the same counts whatever
             // the batches and however far ahead they were looked up.
             let freq = NameFrequency::of(&profile, |k| {
@@ -772,58 +881,48 @@ impl Service {
                     }
                 };
                 if news {
-                    self.emit_blocked(&mut tx.exec(), entrant, &fields, m, holder)
-                        .await?;
+                    events.push(duplicate_blocked(entrant, &fields, m, holder));
                 }
-                let mut collision_cases = Vec::new();
                 if plan.claimed
                     && let (Some(holder), Placement::Owner(claimant)) = (holder, plan.placement)
                     && holder != claimant.id
                 {
                     let reason = migration_claim(claimant, plan.entered_at);
-                    let mut known = None;
-                    if let Some(o) = &m.owner {
-                        let team_id = match (&o.team, &claimant.team) {
-                            (Some(a), Some(b)) if a == b => match team_ids.get(a) {
-                                Some(id) => *id,
-                                None => {
-                                    let id = tx.exec().team_by_name(a).await?.map(|t| t.id);
-                                    team_ids.insert(a.clone(), id);
-                                    id
-                                }
+                    let owner = m.owner.as_ref();
+                    let team_id = match (owner.and_then(|o| o.team.as_ref()), &claimant.team) {
+                        (Some(a), Some(b)) if a == b => match team_ids.get(a) {
+                            Some(id) => *id,
+                            None => {
+                                let id = tx.exec().team_by_name(a).await?.map(|t| t.id);
+                                team_ids.insert(a.clone(), id);
+                                id
+                            }
+                        },
+                        _ => None,
+                    };
+                    cases.push(
+                        OpenCase {
+                            origin: CaseOrigin::Migration,
+                            first_customer: m.customer_id,
+                            second: PairSecond::Appellant {
+                                appellant: claimant.id,
+                                owner: holder,
                             },
-                            _ => None,
-                        };
-                        known = Some(Parties {
-                            name: &m.name,
-                            first: &o.username,
-                            second: &claimant.username,
-                            team_id,
-                        });
-                    }
-                    let opened = self
-                        .open_case(
-                            &mut tx.exec(),
-                            OpenCase {
-                                origin: CaseOrigin::Migration,
-                                first_customer: m.customer_id,
-                                second: PairSecond::Appellant {
-                                    appellant: claimant.id,
-                                    owner: holder,
-                                },
-                                first_user: holder,
-                                second_user: claimant.id,
-                                opened_by: entrant.id,
-                                entered: Some(&fields),
-                                matched: Some(m),
-                                reason: Some(&reason),
-                                known,
-                            },
-                        )
-                        .await?;
-                    if let Opened::New(id) = opened {
-                        collision_cases.push(id);
-                    }
+                            first_user: holder,
+                            second_user: claimant.id,
+                            opened_by: entrant.id,
+                            entered: Some(&fields),
+                            matched: Some(m),
+                            reason: Some(&reason),
+                            known: Some(Parties {
+                                name: &m.name,
+                                first: owner.map(|o| o.username.as_str()),
+                                second: Some(&claimant.username),
+                                team_id,
+                            }),
+                        },
+                        out.len(),
+                    )?;
                 }
                 let mut added = None;
                 if entering == Entering::File {
@@ -840,9 +939,13 @@ impl Service {
                         let before = match (gained.get(&id), saved_here) {
                             (Some((f, _)), _) => f.clone(),
                             (None, Some(i)) => saved[i].fields.clone(),
-                            (None, None) => match tx.exec().get_customer(id).await? {
-                                Some(c) => c.fields,
-                                None => CustomerFields::default(),
+                            // Read with the look-up, unless the batch before changed it since.
+                            (None, None) => match stored_fields.get(&id) {
+                                Some(f) if !earlier.contains(id) => f.clone(),
+                                _ => match tx.exec().get_customer(id).await? {
+                                    Some(c) => c.fields,
+                                    None => CustomerFields::default(),
+                                },
                             },
                         };
                         let held = |k: &MatchKey| {
@@ -859,16 +962,16 @@ impl Service {
                                 saved[i].fields = after.clone();
                                 saved[i].profile = profile.clone();
                             }
-                            fresh.put(FreshRow {
+                            fresh.put(FreshRow::new(
                                 id,
-                                name: after.name.clone(),
+                                after.name.clone(),
                                 profile,
-                                created_at: m.created_at,
-                                owner_id: holder,
-                                owner: m.owner.clone(),
-                                owned_since: m.owned_since,
-                                created: false,
-                            });
+                                m.created_at,
+                                holder,
+                                m.owner.clone(),
+                                m.owned_since,
+                                false,
+                            ));
                             let what = describe_added(&before, &after);
                             gained_audit.push((id, entrant.id, holder, what.clone()));
                             let had = match gained.remove(&id) {
@@ -885,7 +988,7 @@ impl Service {
                     matches: duplicates,
                     warnings,
                     added,
-                    collision_cases,
+                    collision_cases: Vec::new(),
                 });
                 continue;
             }
@@ -928,102 +1031,96 @@ impl Service {
                 }
             }
             let owner_id = owner.map(|u| u.id);
-            let profile_json = serde_json::to_string(&profile)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            let id = tx
-                .exec()
-                .insert_customer_row(&NewCustomer {
-                    fields: &fields,
-                    matching: MatchData {
-                        name_search: &profile.name.folded,
-                        profile: &profile_json,
-                        version: i64::from(leadguard_matching::profile::PROFILE_VERSION),
-                        keys: &[],
-                        identities: &[],
-                    },
-                    created_by: entrant.id,
+            let id = match ids.pop_front() {
+                Some(id) => id,
+                None => {
+                    // Ids are drawn from the table as it is: the rows drawn for go in first.
+                    self.insert_saved(tx, &saved[inserted..], now).await?;
+                    inserted = saved.len();
+                    let left = rows_left.clamp(1, ID_BLOCK);
+                    ids = tx.exec().reserve_customer_ids(left).await?.into();
+                    ids.pop_front().ok_or_else(|| {
+                        ServiceError::Internal("no customer id was reserved".into())
+                    })?
+                }
+            };
+            if let Some(owner_id) = owner_id {
+                let subject = Subject {
+                    customer_id: id,
+                    name: &fields.name,
+                    entered_at: at,
                     owner_id,
-                    now,
-                    entered_at: plan.entered_at,
-                    protected_until,
-                })
-                .await?;
-            let collision_cases = match owner_id {
-                Some(owner_id) => {
-                    self.open_cases_for_matches(
+                };
+                cases
+                    .push_for_matches(
                         &mut tx.exec(),
                         CaseOrigin::SuspectedEntry,
                         entrant,
-                        Subject {
-                            customer_id: id,
-                            entered_at: at,
-                            owner_id,
-                        },
+                        &subject,
                         &suspected,
-                    )
-                    .await?
-                }
-                None => Vec::new(),
-            };
-            let rule = match (&decision, owner_id) {
-                (Some((decided, lead)), _) => {
-                    let outcome = if owner_id.is_some() {
-                        "assigned"
-                    } else {
-                        "pool"
-                    };
-                    self.record_decision(
-                        &mut tx.exec(),
-                        entrant,
-                        decided,
-                        id,
-                        &fields.name,
-                        outcome,
-                        lead,
-                        now,
+                        out.len(),
                     )
                     .await?;
-                    if owner_id.is_some() {
-                        crate::assignment::ASSIGNMENT_RULE
-                    } else {
-                        rules::POOL_INTAKE
-                    }
-                }
+            }
+            let rule = match (&decision, owner_id) {
+                (Some(_), Some(_)) => crate::assignment::ASSIGNMENT_RULE,
                 (None, Some(_)) => rules::FIRST_COME,
-                (None, None) => rules::POOL_INTAKE,
+                (_, None) => rules::POOL_INTAKE,
             };
             fresh.created(id, owner, fields.name.clone(), profile.clone(), at);
+            let name = fields.name.clone();
             saved.push(SavedRow {
                 id,
                 entrant: entrant.id,
                 owner: owner_id,
                 at,
+                entered_at: plan.entered_at,
+                protected_until,
                 rule,
                 imported: plan.entered_at.is_some() || plan.claimed,
                 fields,
                 profile,
             });
+            if let Some((decided, lead)) = &decision {
+                // The decision names the customer: its row goes in first.
+                self.insert_saved(tx, &saved[inserted..], now).await?;
+                inserted = saved.len();
+                let outcome = if owner_id.is_some() {
+                    "assigned"
+                } else {
+                    "pool"
+                };
+                self.record_decision(
+                    &mut tx.exec(),
+                    entrant,
+                    decided,
+                    id,
+                    &name,
+                    outcome,
+                    lead,
+                    now,
+                )
+                .await?;
+            }
             out.push(RowResult::Created {
                 id,
                 owner: owner.map(|u| u.username.clone()),
                 suspected,
-                collision_cases,
+                collision_cases: Vec::new(),
                 warnings,
             });
         }
 
-        let keys: Vec<(Vec<MatchKey>, Vec<MatchKey>)> = saved
-            .iter()
-            .map(|s| (s.profile.index_keys(), s.profile.unique_keys()))
-            .collect();
+        self.insert_saved(tx, &saved[inserted..], now).await?;
         let parts: Vec<CustomerParts> = saved
             .iter()
-            .zip(&keys)
-            .map(|(s, (keys, identities))| CustomerParts {
-                id: s.id,
-                contacts: &s.fields.contacts,
-                keys,
-                identities,
+            .filter_map(|s| {
+                fresh.get(s.id).map(|r| CustomerParts {
+                    id: s.id,
+                    contacts: &s.fields.contacts,
+                    keys: &r.index,
+                    identities: &r.unique,
+                })
             })
             .collect();
         tx.exec()
@@ -1057,7 +1154,62 @@ impl Service {
             })
             .collect();
         self.save_gained(tx, &gained, &gained_audit, now).await?;
+        for (row, opened) in cases.open(self, &mut tx.exec(), &mut events).await? {
+            if let Opened::New(id) = opened
+                && let Some(
+                    RowResult::Created {
+                        collision_cases, ..
+                    }
+                    | RowResult::Duplicate {
+                        collision_cases, ..
+                    },
+                ) = out.get_mut(row)
+            {
+                collision_cases.push(id);
+            }
+        }
+        events.write(self, &mut tx.exec()).await?;
         Ok((out, fresh))
+    }
+
+    /// Inserts the rows of customers saved by the batch, as they are now (a row that a later
+    /// row brought evidence to is saved with it).
+    async fn insert_saved(
+        &self,
+        tx: &mut WriteTx,
+        rows: &[SavedRow],
+        now: Timestamp,
+    ) -> Result<()> {
+        let json: Vec<String> = rows
+            .iter()
+            .map(|s| serde_json::to_string(&s.profile))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let new: Vec<(Id, NewCustomer)> = rows
+            .iter()
+            .zip(&json)
+            .map(|(s, profile)| {
+                (
+                    s.id,
+                    NewCustomer {
+                        fields: &s.fields,
+                        matching: MatchData {
+                            name_search: &s.profile.name.folded,
+                            profile,
+                            version: i64::from(leadguard_matching::profile::PROFILE_VERSION),
+                            keys: &[],
+                            identities: &[],
+                        },
+                        created_by: s.entrant,
+                        owner_id: s.owner,
+                        now,
+                        entered_at: s.entered_at,
+                        protected_until: s.protected_until,
+                    },
+                )
+            })
+            .collect();
+        Ok(tx.exec().insert_customer_rows(&new).await?)
     }
 
     /// A row's matches among the stored candidates and the rows saved by this batch but not

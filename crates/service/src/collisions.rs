@@ -7,6 +7,8 @@
 //! a written reason. The decision moves ownership (and may merge the two records), is audited,
 //! and both reps are told.
 
+use std::collections::{HashMap, HashSet};
+
 use leadguard_domain::audit::{AuditAction, rules};
 use leadguard_domain::collision::{CaseOrigin, CaseStatus, PairSecond, Side, first_come, pair_key};
 use leadguard_domain::customer::CustomerFields;
@@ -21,6 +23,7 @@ use crate::Service;
 use crate::customers::{UserCache, page_bounds};
 use crate::deals::{Deal, DealStage};
 use crate::error::{Result, ServiceError};
+use crate::events::{EventBatch, PendingEvent};
 use crate::merges::resolve;
 use crate::ownership::clean_reason;
 use crate::views::{MatchView, OwnerView, Page};
@@ -152,9 +155,296 @@ pub(crate) struct OpenCase<'a> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Parties<'a> {
     pub name: &'a str,
-    pub first: &'a str,
-    pub second: &'a str,
+    pub first: Option<&'a str>,
+    pub second: Option<&'a str>,
     pub team_id: Option<Id>,
+}
+
+/// A case ready to be written, and what its `collision.opened` event says.
+struct PreparedCase {
+    tag: usize,
+    key: String,
+    origin: CaseOrigin,
+    first_customer: Id,
+    second_customer: Option<Id>,
+    first_user: Id,
+    second_user: Id,
+    team_id: Option<Id>,
+    entered: Option<String>,
+    score: Option<f64>,
+    verdict: Option<&'static str>,
+    reasons: String,
+    reason: Option<String>,
+    opened_by: Id,
+    name: String,
+    first: Option<String>,
+    second: Option<String>,
+}
+
+/// Cases of one transaction, opened together: a migration opens thousands, in a few
+/// statements. A pair is opened once, and not at all if it has a case already (open or
+/// decided).
+#[derive(Default)]
+pub(crate) struct CaseBatch {
+    cases: Vec<PreparedCase>,
+    /// Pairs pushed so far.
+    keys: HashSet<String>,
+    /// Users met, by username and by id: their id or username, and their team.
+    by_name: HashMap<String, Option<(Id, Option<Id>)>>,
+    by_id: HashMap<Id, Option<(String, Option<Id>)>>,
+}
+
+impl CaseBatch {
+    /// Adds the case `c` opens (its parties known), reported under `tag` by
+    /// [`CaseBatch::open`]; a pair pushed before is reported under its first tag only.
+    pub(crate) fn push(&mut self, c: OpenCase<'_>, tag: usize) -> Result<()> {
+        let Some(known) = c.known else {
+            return Err(ServiceError::Internal(
+                "a case is batched with its parties known".into(),
+            ));
+        };
+        if c.first_user == c.second_user {
+            return Ok(());
+        }
+        let key = pair_key(c.first_customer, c.second);
+        if self.keys.contains(&key) {
+            return Ok(());
+        }
+        let entered = match c.entered {
+            Some(f) => {
+                Some(serde_json::to_string(f).map_err(|e| ServiceError::Internal(e.to_string()))?)
+            }
+            None => None,
+        };
+        let reasons = match c.matched {
+            Some(m) => serde_json::to_string(&m.reasons)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            None => "[]".to_string(),
+        };
+        let verdict = c.matched.map(|m| match m.verdict {
+            Verdict::Duplicate => "duplicate",
+            Verdict::Suspected => "suspected",
+            Verdict::Distinct => "distinct",
+        });
+        let second_customer = match c.second {
+            PairSecond::Customer(id) => Some(id),
+            PairSecond::Appellant { .. } => None,
+        };
+        self.keys.insert(key.clone());
+        self.cases.push(PreparedCase {
+            tag,
+            key,
+            origin: c.origin,
+            first_customer: c.first_customer,
+            second_customer,
+            first_user: c.first_user,
+            second_user: c.second_user,
+            team_id: known.team_id,
+            entered,
+            score: c.matched.map(|m| m.score),
+            verdict,
+            reasons,
+            reason: c.reason.map(str::to_string),
+            opened_by: c.opened_by,
+            name: known.name.to_string(),
+            first: known.first.map(str::to_string),
+            second: known.second.map(str::to_string),
+        });
+        Ok(())
+    }
+
+    /// Adds a case for each match owned by another rep than the subject's owner (an entry or
+    /// change that looks like their customer), under `tag`. The earlier-entered customer is
+    /// the first side.
+    pub(crate) async fn push_for_matches(
+        &mut self,
+        exec: &mut Exec<'_>,
+        origin: CaseOrigin,
+        actor: &User,
+        subject: &Subject<'_>,
+        matches: &[MatchView],
+        tag: usize,
+    ) -> Result<()> {
+        // A name that merely begins another (同建 → 同建工程管理…) is shown to the rep, not
+        // put before a manager.
+        for m in matches.iter().filter(|m| !m.partial_name) {
+            let Some(o) = &m.owner else { continue };
+            let Some((other, other_team)) = self.user_named(exec, &o.username).await? else {
+                continue;
+            };
+            if other == subject.owner_id {
+                continue;
+            }
+            let (owner_name, owner_team) = match self.user_with_id(exec, subject.owner_id).await? {
+                Some((name, team)) => (Some(name), team),
+                None => (None, None),
+            };
+            let theirs = (
+                m.customer_id,
+                other,
+                Some(o.username.as_str()),
+                m.name.as_str(),
+            );
+            let ours = (
+                subject.customer_id,
+                subject.owner_id,
+                owner_name.as_deref(),
+                subject.name,
+            );
+            let (first, second) = if m.created_at <= subject.entered_at {
+                (theirs, ours)
+            } else {
+                (ours, theirs)
+            };
+            let team_id = match (other_team, owner_team) {
+                (Some(a), Some(b)) if a == b => Some(a),
+                _ => None,
+            };
+            self.push(
+                OpenCase {
+                    origin,
+                    first_customer: first.0,
+                    second: PairSecond::Customer(second.0),
+                    first_user: first.1,
+                    second_user: second.1,
+                    opened_by: actor.id,
+                    entered: None,
+                    matched: Some(m),
+                    reason: None,
+                    known: Some(Parties {
+                        name: first.3,
+                        first: first.2,
+                        second: second.2,
+                        team_id,
+                    }),
+                },
+                tag,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The id and team of the user `username`, read once per batch.
+    async fn user_named(
+        &mut self,
+        exec: &mut Exec<'_>,
+        username: &str,
+    ) -> Result<Option<(Id, Option<Id>)>> {
+        if let Some(u) = self.by_name.get(username) {
+            return Ok(*u);
+        }
+        let u = match exec.user_by_username(username).await? {
+            Some(u) => Some((u.id, exec.team_of(u.id).await?)),
+            None => None,
+        };
+        self.by_name.insert(username.to_string(), u);
+        Ok(u)
+    }
+
+    /// The username and team of user `id`, read once per batch.
+    async fn user_with_id(
+        &mut self,
+        exec: &mut Exec<'_>,
+        id: Id,
+    ) -> Result<Option<(String, Option<Id>)>> {
+        if let Some(u) = self.by_id.get(&id) {
+            return Ok(u.clone());
+        }
+        let u = match exec.user_by_id(id).await? {
+            Some(u) => Some((u.username, exec.team_of(id).await?)),
+            None => None,
+        };
+        self.by_id.insert(id, u.clone());
+        Ok(u)
+    }
+
+    /// Opens the cases pushed, their `collision.opened` events added to `events`; what
+    /// became of each, by tag.
+    pub(crate) async fn open(
+        self,
+        service: &Service,
+        exec: &mut Exec<'_>,
+        events: &mut EventBatch,
+    ) -> Result<Vec<(usize, Opened)>> {
+        let keys: Vec<&str> = self.cases.iter().map(|c| c.key.as_str()).collect();
+        let existing = exec.cases_for_pairs(&keys).await?;
+        let now = service.now();
+        let new: Vec<&PreparedCase> = self
+            .cases
+            .iter()
+            .filter(|c| !existing.contains_key(&c.key))
+            .collect();
+        let rows: Vec<NewCase> = new
+            .iter()
+            .map(|c| NewCase {
+                origin: c.origin.as_str(),
+                first_customer_id: c.first_customer,
+                second_customer_id: c.second_customer,
+                first_user_id: c.first_user,
+                second_user_id: c.second_user,
+                team_id: c.team_id,
+                entered: c.entered.as_deref(),
+                score: c.score,
+                verdict: c.verdict,
+                reasons: &c.reasons,
+                reason: c.reason.as_deref(),
+                opened_by: c.opened_by,
+                opened_at: now,
+                pair_key: &c.key,
+            })
+            .collect();
+        let inserted = exec.insert_cases(&rows).await?;
+        // Opened by a concurrent writer between the look and the insert.
+        let raced: Vec<&str> = new
+            .iter()
+            .filter(|c| !inserted.contains_key(&c.key))
+            .map(|c| c.key.as_str())
+            .collect();
+        let raced = exec.cases_for_pairs(&raced).await?;
+        let mut out = Vec::with_capacity(self.cases.len());
+        for c in &self.cases {
+            if let Some(&id) = inserted.get(&c.key) {
+                events.push(PendingEvent {
+                    kind: EventType::CollisionOpened,
+                    customer_id: Some(c.first_customer),
+                    actor_id: Some(c.opened_by),
+                    owner_id: Some(c.first_user),
+                    users: vec![c.second_user],
+                    data: serde_json::json!({
+                        "case_id": id,
+                        "origin": c.origin.as_str(),
+                        "name": c.name,
+                        "owner": c.first,
+                        "by": c.second,
+                        "reason": c.reason,
+                    }),
+                });
+                tracing::debug!(
+                    case = id,
+                    origin = c.origin.as_str(),
+                    "collision case opened"
+                );
+                out.push((c.tag, Opened::New(id)));
+                continue;
+            }
+            match existing.get(&c.key).or_else(|| raced.get(&c.key)) {
+                Some((id, status)) => out.push((
+                    c.tag,
+                    Opened::Exists {
+                        id: *id,
+                        open: status == CaseStatus::Open.as_str(),
+                    },
+                )),
+                None => {
+                    return Err(ServiceError::Internal(format!(
+                        "case for {} neither inserted nor found",
+                        c.key
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 pub(crate) enum Opened {
@@ -168,18 +458,10 @@ pub(crate) enum Opened {
     SameRep,
 }
 
-impl Opened {
-    fn exists(c: &CaseRow) -> Opened {
-        Opened::Exists {
-            id: c.id,
-            open: c.status == CaseStatus::Open.as_str(),
-        }
-    }
-}
-
 /// The customer an entry or change is about, and its owner.
-pub(crate) struct Subject {
+pub(crate) struct Subject<'a> {
     pub customer_id: Id,
+    pub name: &'a str,
     pub entered_at: Timestamp,
     pub owner_id: Id,
 }
@@ -190,109 +472,48 @@ impl Service {
         if c.first_user == c.second_user {
             return Ok(Opened::SameRep);
         }
-        let key = pair_key(c.first_customer, c.second);
-        if let Some(existing) = exec.case_for_pair(&key).await? {
-            return Ok(Opened::exists(&existing));
-        }
-        let team_id = match c.known {
-            Some(k) => k.team_id,
-            None => match (
-                exec.team_of(c.first_user).await?,
-                exec.team_of(c.second_user).await?,
-            ) {
-                (Some(a), Some(b)) if a == b => Some(a),
-                _ => None,
-            },
-        };
-        let entered = match c.entered {
-            Some(f) => {
-                Some(serde_json::to_string(f).map_err(|e| ServiceError::Internal(e.to_string()))?)
-            }
-            None => None,
-        };
-        let reasons = serde_json::to_string(&c.matched.map(|m| &m.reasons))
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let reasons = if reasons == "null" {
-            "[]".to_string()
-        } else {
-            reasons
-        };
-        let verdict = c.matched.map(|m| match m.verdict {
-            Verdict::Duplicate => "duplicate",
-            Verdict::Suspected => "suspected",
-            Verdict::Distinct => "distinct",
-        });
-        let second_customer = match c.second {
-            PairSecond::Customer(id) => Some(id),
-            PairSecond::Appellant { .. } => None,
-        };
-        let now = self.now();
-        let Some(id) = exec
-            .insert_case(&NewCase {
-                origin: c.origin.as_str(),
-                first_customer_id: c.first_customer,
-                second_customer_id: second_customer,
-                first_user_id: c.first_user,
-                second_user_id: c.second_user,
-                team_id,
-                entered: entered.as_deref(),
-                score: c.matched.map(|m| m.score),
-                verdict,
-                reasons: &reasons,
-                reason: c.reason,
-                opened_by: c.opened_by,
-                opened_at: now,
-                pair_key: &key,
-            })
-            .await?
-        else {
-            // Opened by a concurrent writer between the look and the insert.
-            return match exec.case_for_pair(&key).await? {
-                Some(existing) => Ok(Opened::exists(&existing)),
-                None => Err(ServiceError::Internal(format!(
-                    "case for {key} neither inserted nor found"
-                ))),
-            };
-        };
-        let (name, first, second) = match c.known {
-            Some(k) => (
-                k.name.to_string(),
-                Some(k.first.to_string()),
-                Some(k.second.to_string()),
-            ),
-            None => (
-                exec.get_customer(c.first_customer)
+        let (name, first, second, team_id);
+        let known = match c.known {
+            Some(k) => k,
+            None => {
+                name = exec
+                    .get_customer(c.first_customer)
                     .await?
                     .map(|cu| cu.fields.name)
-                    .unwrap_or_default(),
-                exec.user_by_id(c.first_user).await?.map(|u| u.username),
-                exec.user_by_id(c.second_user).await?.map(|u| u.username),
-            ),
+                    .unwrap_or_default();
+                first = exec.user_by_id(c.first_user).await?.map(|u| u.username);
+                second = exec.user_by_id(c.second_user).await?.map(|u| u.username);
+                team_id = match (
+                    exec.team_of(c.first_user).await?,
+                    exec.team_of(c.second_user).await?,
+                ) {
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    _ => None,
+                };
+                Parties {
+                    name: &name,
+                    first: first.as_deref(),
+                    second: second.as_deref(),
+                    team_id,
+                }
+            }
         };
-        let data = serde_json::json!({
-            "case_id": id,
-            "origin": c.origin.as_str(),
-            "name": name,
-            "owner": first,
-            "by": second,
-            "reason": c.reason,
-        });
-        self.emit(
-            exec,
-            EventType::CollisionOpened,
-            Some(c.first_customer),
-            Some(c.opened_by),
-            Some(c.first_user),
-            &[c.second_user],
-            data,
-        )
-        .await?;
-        tracing::info!(
-            case = id,
-            origin = c.origin.as_str(),
-            "collision case opened"
-        );
-        Ok(Opened::New(id))
+        let mut cases = CaseBatch::default();
+        cases.push(
+            OpenCase {
+                known: Some(known),
+                ..c
+            },
+            0,
+        )?;
+        let mut events = EventBatch::default();
+        let opened = cases.open(self, exec, &mut events).await?;
+        events.write(self, exec).await?;
+        opened
+            .into_iter()
+            .next()
+            .map(|(_, o)| o)
+            .ok_or_else(|| ServiceError::Internal("a case was neither opened nor found".into()))
     }
 
     /// Opens a case for each match owned by another rep than `owner_id` (an entry or change
@@ -302,52 +523,23 @@ impl Service {
         exec: &mut Exec<'_>,
         origin: CaseOrigin,
         actor: &User,
-        subject: Subject,
+        subject: Subject<'_>,
         matches: &[MatchView],
     ) -> Result<Vec<Id>> {
-        let Subject {
-            customer_id,
-            entered_at,
-            owner_id,
-        } = subject;
-        let mut opened = Vec::new();
-        // A name that merely begins another (同建 → 同建工程管理…) is shown to the rep, not
-        // put before a manager.
-        for m in matches.iter().filter(|m| !m.partial_name) {
-            let Some(o) = &m.owner else { continue };
-            let Some(other) = exec.user_by_username(&o.username).await? else {
-                continue;
-            };
-            if other.id == owner_id {
-                continue;
-            }
-            let (first, second) = if m.created_at <= entered_at {
-                ((m.customer_id, other.id), (customer_id, owner_id))
-            } else {
-                ((customer_id, owner_id), (m.customer_id, other.id))
-            };
-            if let Opened::New(id) = self
-                .open_case(
-                    exec,
-                    OpenCase {
-                        origin,
-                        first_customer: first.0,
-                        second: PairSecond::Customer(second.0),
-                        first_user: first.1,
-                        second_user: second.1,
-                        opened_by: actor.id,
-                        entered: None,
-                        matched: Some(m),
-                        reason: None,
-                        known: None,
-                    },
-                )
-                .await?
-            {
-                opened.push(id);
-            }
-        }
-        Ok(opened)
+        let mut cases = CaseBatch::default();
+        cases
+            .push_for_matches(exec, origin, actor, &subject, matches, 0)
+            .await?;
+        let mut events = EventBatch::default();
+        let opened = cases.open(self, exec, &mut events).await?;
+        events.write(self, exec).await?;
+        Ok(opened
+            .into_iter()
+            .filter_map(|(_, o)| match o {
+                Opened::New(id) => Some(id),
+                _ => None,
+            })
+            .collect())
     }
 
     /// `POST /collisions`: a blocked rep appeals for an existing customer.
@@ -967,6 +1159,7 @@ impl Service {
                         actor,
                         Subject {
                             customer_id: p.id,
+                            name: &me.fields.name,
                             entered_at: me.created_at,
                             owner_id: owner.id,
                         },

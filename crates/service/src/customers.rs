@@ -25,6 +25,7 @@ use crate::Service;
 use crate::collisions::Subject;
 use crate::entries::Entered;
 use crate::error::{Result, ServiceError};
+use crate::events::{EventBatch, PendingEvent};
 use crate::merges::resolve;
 use crate::views::{CheckOutcome, CheckVerdict, Created, CustomerView, MatchView, OwnerView, Page};
 
@@ -432,6 +433,7 @@ impl Service {
                 actor,
                 Subject {
                     customer_id: id,
+                    name: &fields.name,
                     entered_at: now,
                     owner_id: actor.id,
                 },
@@ -542,33 +544,9 @@ impl Service {
         m: &MatchView,
         owner_id: Option<Id>,
     ) -> Result<()> {
-        // The strongest evidence names the match reason in reports.
-        let reason = m
-            .reasons
-            .iter()
-            .filter(|r| r.weight > 0.0)
-            .max_by(|a, b| a.weight.total_cmp(&b.weight))
-            .map(|r| r.field.clone());
-        let data = serde_json::json!({
-            "entered_name": entered.name,
-            "source": entered.source,
-            "reason": reason,
-            "matched_customer_id": m.customer_id,
-            "matched_name": m.name,
-            "owner": m.owner.as_ref().map(|o| o.username.clone()),
-            "by": actor.username,
-            "score": m.score,
-        });
-        self.emit(
-            exec,
-            EventType::DuplicateBlocked,
-            Some(m.customer_id),
-            Some(actor.id),
-            owner_id,
-            &[actor.id],
-            data,
-        )
-        .await?;
+        let mut events = EventBatch::default();
+        events.push(duplicate_blocked(actor, entered, m, owner_id));
+        events.write(self, exec).await?;
         Ok(())
     }
 
@@ -834,6 +812,7 @@ impl Service {
                 actor,
                 Subject {
                     customer_id: id,
+                    name: &fields.name,
                     entered_at: customer.created_at,
                     owner_id,
                 },
@@ -981,5 +960,39 @@ impl UserCache {
             .ok_or(ServiceError::NotFound { what: "user" })?;
         self.0.insert(id, u.clone());
         Ok(u)
+    }
+}
+
+/// The `duplicate.blocked` event of an entry refused as a duplicate of `m` (owned by
+/// `owner_id`), seen by its owner and the rep who entered it.
+pub(crate) fn duplicate_blocked(
+    actor: &User,
+    entered: &CustomerFields,
+    m: &MatchView,
+    owner_id: Option<Id>,
+) -> PendingEvent {
+    // The strongest evidence names the match reason in reports.
+    let reason = m
+        .reasons
+        .iter()
+        .filter(|r| r.weight > 0.0)
+        .max_by(|a, b| a.weight.total_cmp(&b.weight))
+        .map(|r| r.field.clone());
+    PendingEvent {
+        kind: EventType::DuplicateBlocked,
+        customer_id: Some(m.customer_id),
+        actor_id: Some(actor.id),
+        owner_id,
+        users: vec![actor.id],
+        data: serde_json::json!({
+            "entered_name": entered.name,
+            "source": entered.source,
+            "reason": reason,
+            "matched_customer_id": m.customer_id,
+            "matched_name": m.name,
+            "owner": m.owner.as_ref().map(|o| o.username.clone()),
+            "by": actor.username,
+            "score": m.score,
+        }),
     }
 }

@@ -12,7 +12,7 @@ use leadguard_domain::keys::MatchKey;
 use leadguard_domain::merge::{absorb_evidence, describe_added};
 use leadguard_domain::user::User;
 use leadguard_matching::Profile;
-use leadguard_store::{CustomerParts, MatchData, NewAuditEntry, WriteTx};
+use leadguard_store::{CustomerParts, NewAuditEntry, WriteTx};
 
 use crate::Service;
 use crate::error::{Result, ServiceError};
@@ -104,7 +104,7 @@ impl Service {
     /// Saves the customers that gained a duplicate row's evidence, and the audit entries that
     /// say what came from whom. Only what was added is written: the customer's row, its
     /// contacts, and the keys and identities it did not have (a few statements for a whole
-    /// batch, however many customers gained).
+    /// batch, however many customers gained). Each customer is in `gained` once.
     pub(crate) async fn save_gained(
         &self,
         tx: &mut WriteTx,
@@ -112,24 +112,17 @@ impl Service {
         audit: &[GainedEntry],
         now: Timestamp,
     ) -> Result<()> {
-        for g in gained {
-            let profile_json = serde_json::to_string(g.profile)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            tx.exec()
-                .update_customer_row(
-                    g.id,
-                    g.fields,
-                    &MatchData {
-                        name_search: &g.profile.name.folded,
-                        profile: &profile_json,
-                        version: i64::from(leadguard_matching::profile::PROFILE_VERSION),
-                        keys: &[],
-                        identities: &[],
-                    },
-                    now,
-                )
-                .await?;
-        }
+        let json: Vec<String> = gained
+            .iter()
+            .map(|g| serde_json::to_string(g.profile))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let rows: Vec<(Id, &CustomerFields, &str)> = gained
+            .iter()
+            .zip(&json)
+            .map(|(g, profile)| (g.id, g.fields, profile.as_str()))
+            .collect();
+        tx.exec().update_evidence_rows(&rows, now).await?;
         // Customers saved before this batch: their contacts are written again, their keys and
         // identities only where new. (Those saved by it are written whole with the batch.)
         let stored: Vec<(&Gained, Vec<MatchKey>, Vec<MatchKey>)> = gained

@@ -32,7 +32,8 @@ async fn admin(service: &Service) -> User {
         .expect("admin")
 }
 
-async fn assigned_through_the_rules(backend: Backend) {
+/// A fresh database with an admin and two reps, chenjing and liuyang.
+async fn two_reps(backend: Backend) -> (TestDb, Service, User) {
     let db = TestDb::create(backend).await;
     let store = Store::open(db.url(), &StoreOptions::default())
         .await
@@ -41,6 +42,11 @@ async fn assigned_through_the_rules(backend: Backend) {
     let admin = admin(&service).await;
     rep(&service, "chenjing", None).await;
     rep(&service, "liuyang", None).await;
+    (db, service, admin)
+}
+
+async fn assigned_through_the_rules(backend: Backend) {
+    let (_db, service, admin) = two_reps(backend).await;
     service
         .create_rule(
             &admin,
@@ -132,4 +138,119 @@ async fn sqlite_assigned_through_the_rules() {
 #[tokio::test]
 async fn postgres_assigned_through_the_rules() {
     assigned_through_the_rules(Backend::Postgres).await;
+}
+
+/// A migration that gives three customers to two reps writes its cases and their events in
+/// bulk: one `collision.opened` per case and one `duplicate.blocked` per row refused, each
+/// event delivered to the webhooks that want its type, none to the others.
+async fn migration_events_reach_webhooks(backend: Backend) {
+    let (_db, service, admin) = two_reps(backend).await;
+    let hook = |name: &str, events: &[&str]| -> leadguard_service::WebhookInput {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "url": "http://127.0.0.1:9/hook", "events": events,
+        }))
+        .expect("webhook input")
+    };
+    let cases_hook = service
+        .create_webhook(&admin, hook("cases", &["collision.opened"]))
+        .await
+        .expect("webhook");
+    let merges_hook = service
+        .create_webhook(&admin, hook("merges", &["customer.merged"]))
+        .await
+        .expect("webhook");
+
+    let companies = [
+        ("深圳市腾讯计算机系统有限公司", "0755-86013388"),
+        ("华为技术有限公司", "0755-28780808"),
+        ("珠海格力电器股份有限公司", "0756-8669999"),
+    ];
+    let mut rows = Vec::new();
+    for (name, phone) in companies {
+        rows.push(vec![
+            name.into(),
+            phone.into(),
+            "chenjing".into(),
+            "2019-03-01 09:00".into(),
+        ]);
+        rows.push(vec![
+            name.into(),
+            phone.into(),
+            "liuyang".into(),
+            "2021-06-15 14:30".into(),
+        ]);
+    }
+    let table = Table {
+        headers: vec![
+            "客户名称".into(),
+            "电话".into(),
+            "负责人".into(),
+            "创建时间".into(),
+        ],
+        rows,
+        encoding: "UTF-8",
+    };
+    let file = ImportFile::new(table, &[]).expect("file");
+    let options = ImportOptions {
+        actor: admin.clone(),
+        default: DefaultOwner::Rep(admin.clone()),
+        ignore_cap: false,
+        migration: true,
+    };
+    let mut importer = Importer::migrate(&service, options, &file, false)
+        .await
+        .expect("importer");
+    let outcomes = importer.batch(0, 6).await.expect("batch");
+    // Rows are entered earliest first: chenjing's (the odd rows) are saved, liuyang's are
+    // duplicates of them.
+    assert_eq!(outcomes.len(), 6);
+    for o in &outcomes {
+        let expected = if o.row % 2 == 1 {
+            RowStatus::Created
+        } else {
+            RowStatus::Duplicate
+        };
+        assert_eq!(o.status, expected, "{o:?}");
+        assert_eq!(o.owner, "chenjing", "{o:?}");
+    }
+
+    let events = service.events_after(&admin, 0, 1000).await.expect("events");
+    let of = |kind: &str| -> Vec<i64> {
+        events
+            .iter()
+            .filter(|e| e.kind.as_str() == kind)
+            .map(|e| e.id)
+            .collect()
+    };
+    let opened = of("collision.opened");
+    assert_eq!(opened.len(), 3, "{events:#?}");
+    assert_eq!(of("duplicate.blocked").len(), 3, "{events:#?}");
+    for o in outcomes.iter().filter(|o| o.status == RowStatus::Duplicate) {
+        assert!(o.message.contains("collision case #"), "{o:?}");
+    }
+    let delivered: Vec<i64> = service
+        .webhook_deliveries(&admin, cases_hook.id)
+        .await
+        .expect("deliveries")
+        .iter()
+        .map(|d| d.event_id)
+        .collect();
+    let mut delivered = delivered;
+    delivered.sort_unstable();
+    assert_eq!(delivered, opened);
+    let none = service
+        .webhook_deliveries(&admin, merges_hook.id)
+        .await
+        .expect("deliveries");
+    assert!(none.is_empty(), "{none:#?}");
+}
+
+#[tokio::test]
+async fn sqlite_migration_events_reach_webhooks() {
+    migration_events_reach_webhooks(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_migration_events_reach_webhooks() {
+    migration_events_reach_webhooks(Backend::Postgres).await;
 }

@@ -1,5 +1,7 @@
 //! Collision cases (撞单): opened once per pair, listed per inbox, decided once.
 
+use std::collections::HashMap;
+
 use leadguard_domain::{Id, Timestamp};
 use sqlx::QueryBuilder;
 
@@ -134,6 +136,66 @@ impl Exec<'_> {
         .bind(n.pair_key)
         .fetch_optional(&mut **c)
         .await)?)
+    }
+
+    /// Inserts `cases` a hundred per statement; a pair whose case a concurrent writer opened
+    /// meanwhile is skipped. The ids of those inserted, by pair key.
+    pub async fn insert_cases(&mut self, cases: &[NewCase<'_>]) -> Result<HashMap<String, Id>> {
+        let mut out = HashMap::with_capacity(cases.len());
+        for chunk in cases.chunks(100) {
+            let rows: Vec<(i64, String)> = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO collision_cases (origin, status, first_customer_id, second_customer_id,
+                         first_user_id, second_user_id, team_id, entered, score, verdict, reasons, reason,
+                         opened_by, opened_at, pair_key) ",
+                );
+                qb.push_values(chunk, |mut b, n| {
+                    b.push_bind(n.origin)
+                        .push_bind("open")
+                        .push_bind(n.first_customer_id)
+                        .push_bind(n.second_customer_id)
+                        .push_bind(n.first_user_id)
+                        .push_bind(n.second_user_id)
+                        .push_bind(n.team_id)
+                        .push_bind(n.entered)
+                        .push_bind(n.score)
+                        .push_bind(n.verdict)
+                        .push_bind(n.reasons)
+                        .push_bind(n.reason)
+                        .push_bind(n.opened_by)
+                        .push_bind(n.opened_at)
+                        .push_bind(n.pair_key);
+                });
+                qb.push(" ON CONFLICT DO NOTHING RETURNING id, pair_key");
+                qb.build_query_as::<(i64, String)>().fetch_all(&mut **c).await
+            })?;
+            out.extend(rows.into_iter().map(|(id, key)| (key, id)));
+        }
+        Ok(out)
+    }
+
+    /// The newest case of each pair that has one, open or decided: its id and status.
+    pub async fn cases_for_pairs(
+        &mut self,
+        keys: &[&str],
+    ) -> Result<HashMap<String, (Id, String)>> {
+        let mut out = HashMap::new();
+        for chunk in keys.chunks(500) {
+            let rows: Vec<(i64, String, String)> = on_backend!(self, c => {
+                let mut qb =
+                    QueryBuilder::new("SELECT id, status, pair_key FROM collision_cases WHERE pair_key IN (");
+                let mut sep = qb.separated(", ");
+                for k in chunk {
+                    sep.push_bind(*k);
+                }
+                qb.push(") ORDER BY id");
+                qb.build_query_as::<(i64, String, String)>().fetch_all(&mut **c).await
+            })?;
+            for (id, status, key) in rows {
+                out.insert(key, (id, status));
+            }
+        }
+        Ok(out)
     }
 
     /// The newest case of a pair, open or decided.

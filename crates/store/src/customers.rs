@@ -341,6 +341,45 @@ impl Exec<'_> {
         Ok(())
     }
 
+    /// Saves what customers gained from duplicates of them (see the service's `evidence`):
+    /// their phones, e-mails, web site, credit code, legacy id and profile, a hundred per
+    /// statement. Only those columns are set, so that the indexes on the others are left
+    /// alone. Each customer once in `rows`.
+    pub async fn update_evidence_rows(
+        &mut self,
+        rows: &[(Id, &CustomerFields, &str)],
+        now: Timestamp,
+    ) -> Result<()> {
+        for chunk in rows.chunks(100) {
+            let affected = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "WITH v (id, phones, emails, website, credit_code, external_id, profile) AS (",
+                );
+                qb.push_values(chunk, |mut b, (id, f, profile)| {
+                    b.push_bind(*id)
+                        .push_bind(to_json(&f.phones))
+                        .push_bind(to_json(&f.emails))
+                        .push_bind(f.website.as_deref())
+                        .push_bind(f.credit_code.as_deref())
+                        .push_bind(f.external_id.as_deref())
+                        .push_bind(*profile);
+                });
+                qb.push(
+                    ") UPDATE customers SET phones = v.phones, emails = v.emails,
+                         website = v.website, credit_code = v.credit_code,
+                         external_id = v.external_id, profile = v.profile, updated_at = ",
+                );
+                qb.push_bind(now);
+                qb.push(" FROM v WHERE customers.id = v.id");
+                qb.build().execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+            if affected < chunk.len() as u64 {
+                return Err(StoreError::NotFound { what: "customer" });
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes the contacts of these customers, a thousand per statement.
     pub async fn delete_contacts_of(&mut self, ids: &[Id]) -> Result<()> {
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
@@ -467,6 +506,84 @@ impl Exec<'_> {
         .bind(f.external_id.as_deref())
         .fetch_one(&mut **c)
         .await)?)
+    }
+
+    /// `n` new customer ids, for rows inserted with [`Exec::insert_customer_rows`] in the same
+    /// transaction (which holds the writer's lock on SQLite; PostgreSQL draws them from the
+    /// column's sequence). Ids left unused are simply never seen.
+    pub async fn reserve_customer_ids(&mut self, n: usize) -> Result<Vec<Id>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let count = i64::try_from(n).map_err(|_| StoreError::Corrupt("too many ids".into()))?;
+        match self {
+            Exec::Sqlite(c) => {
+                let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM customers")
+                    .fetch_one(&mut **c)
+                    .await?;
+                Ok((max + 1..=max + count).collect())
+            }
+            Exec::Postgres(c) => Ok(sqlx::query_scalar::<_, i64>(
+                "SELECT nextval(pg_get_serial_sequence('customers', 'id'))
+                 FROM generate_series(1, $1)",
+            )
+            .bind(count)
+            .fetch_all(&mut **c)
+            .await?),
+        }
+    }
+
+    /// Saves customer rows under ids from [`Exec::reserve_customer_ids`], as
+    /// [`Exec::insert_customer_row`] does one, two hundred per statement.
+    pub async fn insert_customer_rows(&mut self, rows: &[(Id, NewCustomer<'_>)]) -> Result<()> {
+        for chunk in rows.chunks(200) {
+            let json: Vec<(String, String)> = chunk
+                .iter()
+                .map(|(_, n)| (to_json(&n.fields.phones), to_json(&n.fields.emails)))
+                .collect();
+            on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO customers (id, kind, name, name_search, phones, emails, website,
+                         credit_code, address, province, city, industry, size, source, created_by,
+                         created_at, owner_id, owned_since, updated_at, profile, postcode, birth_date,
+                         id_number, profile_version, note, protected_until, external_id) ",
+                );
+                qb.push_values(chunk.iter().zip(&json), |mut b, ((id, n), (phones, emails))| {
+                    let f = n.fields;
+                    let m = &n.matching;
+                    let created_at = n.entered_at.unwrap_or(n.now);
+                    b.push_bind(*id)
+                        .push_bind(f.kind.as_str())
+                        .push_bind(f.name.as_str())
+                        .push_bind(m.name_search)
+                        .push_bind(phones.as_str())
+                        .push_bind(emails.as_str())
+                        .push_bind(f.website.as_deref())
+                        .push_bind(f.credit_code.as_deref())
+                        .push_bind(f.address.as_deref())
+                        .push_bind(f.province.as_deref())
+                        .push_bind(f.city.as_deref())
+                        .push_bind(f.industry.as_deref())
+                        .push_bind(f.size.as_deref())
+                        .push_bind(f.source.as_deref())
+                        .push_bind(n.created_by)
+                        .push_bind(created_at)
+                        .push_bind(n.owner_id)
+                        .push_bind(n.owner_id.map(|_| created_at))
+                        .push_bind(n.now)
+                        .push_bind(m.profile)
+                        .push_bind(f.postcode.as_deref())
+                        .push_bind(f.birth_date.as_deref())
+                        .push_bind(f.id_number.as_deref())
+                        .push_bind(m.version)
+                        .push_bind(f.note.as_deref())
+                        .push_bind(n.protected_until)
+                        .push_bind(f.external_id.as_deref());
+                });
+                qb.build().execute(&mut **c).await.map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 
     /// Saves the contacts, match keys and identities of customers whose rows are saved, a
@@ -675,6 +792,29 @@ impl Exec<'_> {
         let mut contacts = self.contacts_of(&[id]).await?;
         row.into_customer(contacts.remove(&id).unwrap_or_default())
             .map(Some)
+    }
+
+    /// The customers with these ids (those that exist), by id, five hundred per statement.
+    pub async fn customers_by_ids(&mut self, ids: &[Id]) -> Result<HashMap<Id, Customer>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(concat!(select_customer!(), "WHERE c.id IN ("));
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as::<CustomerRow>().fetch_all(&mut **c).await
+            })?;
+            let mut contacts = self.contacts_of(chunk).await?;
+            for r in rows {
+                let cs = contacts.remove(&r.id).unwrap_or_default();
+                let customer = r.into_customer(cs)?;
+                out.insert(customer.id, customer);
+            }
+        }
+        Ok(out)
     }
 
     async fn contacts_of(&mut self, ids: &[Id]) -> Result<HashMap<Id, Vec<Contact>>> {

@@ -66,48 +66,77 @@ const EVENT_ORDER_LOCK: i64 = 0x4c47_4556_454e_5453;
 
 impl Exec<'_> {
     pub async fn insert_event(&mut self, e: &NewEvent<'_>) -> Result<Id> {
+        self.insert_events(std::slice::from_ref(e))
+            .await?
+            .first()
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt("an inserted event has no id".into()))
+    }
+
+    /// Inserts `events` in their order, a thousand per statement, each with one delivery per
+    /// active webhook that wants its type (an empty list wants all); their ids, ascending.
+    pub async fn insert_events(&mut self, events: &[NewEvent<'_>]) -> Result<Vec<Id>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
         if let Exec::Postgres(c) = self {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(EVENT_ORDER_LOCK)
                 .execute(&mut **c)
                 .await?;
         }
-        let users = format!(
-            ",{},",
-            e.users
+        let mut ids = Vec::with_capacity(events.len());
+        for chunk in events.chunks(1000) {
+            let rows: Vec<(String, String)> = chunk
                 .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let data = e.data.to_string();
-        let id = on_backend!(self, c => sqlx::query_scalar::<_, i64>(
-            "INSERT INTO events (type, at, customer_id, actor_id, owner_id, team_id, users, data)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(e.kind.as_str())
-        .bind(e.at)
-        .bind(e.customer_id)
-        .bind(e.actor_id)
-        .bind(e.owner_id)
-        .bind(e.team_id)
-        .bind(&users)
-        .bind(&data)
-        .fetch_one(&mut **c)
-        .await)?;
-        // One delivery per active webhook that wants this type (an empty list wants all).
-        on_backend!(self, c => sqlx::query(
-            "INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, next_attempt_at)
-             SELECT id, $1, 'pending', 0, $2 FROM webhooks
-             WHERE active AND (events = '[]' OR events LIKE $3)",
-        )
-        .bind(id)
-        .bind(e.at)
-        .bind(format!("%\"{}\"%", e.kind.as_str()))
-        .execute(&mut **c)
-        .await
-        .map(|_| ()))?;
-        Ok(id)
+                .map(|e| {
+                    let users = e
+                        .users
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    (format!(",{users},"), e.data.to_string())
+                })
+                .collect();
+            let mut got = on_backend!(self, c => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO events (type, at, customer_id, actor_id, owner_id, team_id, users, data) ",
+                );
+                qb.push_values(chunk.iter().zip(&rows), |mut b, (e, (users, data))| {
+                    b.push_bind(e.kind.as_str())
+                        .push_bind(e.at)
+                        .push_bind(e.customer_id)
+                        .push_bind(e.actor_id)
+                        .push_bind(e.owner_id)
+                        .push_bind(e.team_id)
+                        .push_bind(users.as_str())
+                        .push_bind(data.as_str());
+                });
+                qb.push(" RETURNING id");
+                qb.build_query_scalar::<i64>().fetch_all(&mut **c).await
+            })?;
+            got.sort_unstable();
+            if let (Some(first), Some(last)) = (got.first(), got.last()) {
+                // The ids of one statement are consecutive under the event order (the write
+                // lock on SQLite, the advisory lock above on PostgreSQL).
+                on_backend!(self, c => sqlx::query(
+                    "INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, next_attempt_at)
+                     SELECT w.id, e.id, 'pending', 0, e.at FROM events e
+                     JOIN webhooks w ON w.active
+                          AND (w.events = '[]' OR w.events LIKE '%\"' || e.type || '\"%')
+                     WHERE e.id >= $1 AND e.id <= $2
+                     ORDER BY e.id, w.id",
+                )
+                .bind(*first)
+                .bind(*last)
+                .execute(&mut **c)
+                .await
+                .map(|_| ()))?;
+            }
+            ids.extend(got);
+        }
+        Ok(ids)
     }
 
     /// Events after `after_id` that `audience` may see, oldest first.
