@@ -12,7 +12,6 @@ use crate::error::StoreError;
 use crate::exec::{Exec, on_backend};
 
 /// What the matching engine derived from a customer, stored with it.
-#[derive(Clone, Copy)]
 pub struct MatchData<'a> {
     /// Folded name, for search.
     pub name_search: &'a str,
@@ -26,7 +25,6 @@ pub struct MatchData<'a> {
 }
 
 /// A customer to insert.
-#[derive(Clone, Copy)]
 pub struct NewCustomer<'a> {
     pub fields: &'a CustomerFields,
     pub matching: MatchData<'a>,
@@ -467,14 +465,47 @@ impl Exec<'_> {
     /// Saves one customer's row only; its contacts, keys and identities come with
     /// [`Exec::insert_customer_parts`]. Imports insert many rows, then all parts at once.
     pub async fn insert_customer_row(&mut self, n: &NewCustomer<'_>) -> Result<Id> {
-        let id = self
-            .reserve_customer_ids(1)
-            .await?
-            .first()
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt("no customer id was reserved".into()))?;
-        self.insert_customer_rows(&[(id, *n)]).await?;
-        Ok(id)
+        let f = n.fields;
+        let m = &n.matching;
+        let created_at = n.entered_at.unwrap_or(n.now);
+        let owned_since = n.owner_id.map(|_| created_at);
+        Ok(on_backend!(self, c => sqlx::query_scalar::<_, i64>(
+            "INSERT INTO customers (kind, name, name_search, phones, emails, website, credit_code,
+                 address, province, city, industry, size, source, created_by, created_at, owner_id,
+                 owned_since, updated_at, profile, postcode, birth_date, id_number, profile_version,
+                 note, protected_until, external_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                     $20, $21, $22, $23, $24, $25, $26)
+             RETURNING id",
+        )
+        .bind(f.kind.as_str())
+        .bind(&f.name)
+        .bind(m.name_search)
+        .bind(to_json(&f.phones))
+        .bind(to_json(&f.emails))
+        .bind(f.website.as_deref())
+        .bind(f.credit_code.as_deref())
+        .bind(f.address.as_deref())
+        .bind(f.province.as_deref())
+        .bind(f.city.as_deref())
+        .bind(f.industry.as_deref())
+        .bind(f.size.as_deref())
+        .bind(f.source.as_deref())
+        .bind(n.created_by)
+        .bind(created_at)
+        .bind(n.owner_id)
+        .bind(owned_since)
+        .bind(n.now)
+        .bind(m.profile)
+        .bind(f.postcode.as_deref())
+        .bind(f.birth_date.as_deref())
+        .bind(f.id_number.as_deref())
+        .bind(m.version)
+        .bind(f.note.as_deref())
+        .bind(n.protected_until)
+        .bind(f.external_id.as_deref())
+        .fetch_one(&mut **c)
+        .await)?)
     }
 
     /// `n` new customer ids, for rows inserted with [`Exec::insert_customer_rows`] in the same
@@ -503,7 +534,7 @@ impl Exec<'_> {
     }
 
     /// Saves customer rows under ids from [`Exec::reserve_customer_ids`], as
-    /// two hundred per statement.
+    /// [`Exec::insert_customer_row`] does one, two hundred per statement.
     pub async fn insert_customer_rows(&mut self, rows: &[(Id, NewCustomer<'_>)]) -> Result<()> {
         for chunk in rows.chunks(200) {
             let json: Vec<(String, String)> = chunk
