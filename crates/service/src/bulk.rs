@@ -153,34 +153,21 @@ struct FreshRow {
     /// Saved by this batch (not a stored customer that gained evidence): counted among the
     /// customers that share a name.
     created: bool,
-    /// Its profile's index keys and unique keys, made once.
+    /// Its profile's keys, made once.
+    keys: RowKeys,
+}
+
+/// A profile's index keys and unique keys.
+struct RowKeys {
     index: Vec<MatchKey>,
     unique: Vec<MatchKey>,
 }
 
-impl FreshRow {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        id: Id,
-        name: String,
-        profile: Profile,
-        created_at: Timestamp,
-        owner_id: Option<Id>,
-        owner: Option<OwnerView>,
-        owned_since: Option<Timestamp>,
-        created: bool,
-    ) -> FreshRow {
-        FreshRow {
+impl RowKeys {
+    fn of(profile: &Profile) -> RowKeys {
+        RowKeys {
             index: profile.index_keys(),
             unique: profile.unique_keys(),
-            id,
-            name,
-            profile,
-            created_at,
-            owner_id,
-            owner,
-            owned_since,
-            created,
         }
     }
 }
@@ -207,24 +194,25 @@ impl Fresh {
         profile: Profile,
         at: Timestamp,
     ) {
-        self.put(FreshRow::new(
+        self.put(FreshRow {
             id,
             name,
+            keys: RowKeys::of(&profile),
             profile,
-            at,
-            owner.map(|u| u.id),
-            owner.map(OwnerView::from),
-            owner.map(|_| at),
-            true,
-        ));
+            created_at: at,
+            owner_id: owner.map(|u| u.id),
+            owner: owner.map(OwnerView::from),
+            owned_since: owner.map(|_| at),
+            created: true,
+        });
     }
 
     /// Adds a row, or replaces the profile of one already here (it only gained keys).
     fn put(&mut self, row: FreshRow) {
         let i = match self.index.get(&row.id) {
             Some(&i) => {
-                let old: HashSet<&MatchKey> = self.rows[i].index.iter().collect();
-                for k in &row.index {
+                let old: HashSet<&MatchKey> = self.rows[i].keys.index.iter().collect();
+                for k in &row.keys.index {
                     if !old.contains(k) {
                         self.by_key.entry(k.clone()).or_default().push(i);
                     }
@@ -235,7 +223,7 @@ impl Fresh {
             }
             None => {
                 let i = self.rows.len();
-                for k in &row.index {
+                for k in &row.keys.index {
                     self.by_key.entry(k.clone()).or_default().push(i);
                 }
                 self.index.insert(row.id, i);
@@ -243,7 +231,7 @@ impl Fresh {
                 i
             }
         };
-        for k in &self.rows[i].unique {
+        for k in &self.rows[i].keys.unique {
             self.identities.insert(k.clone(), i);
         }
     }
@@ -808,8 +796,6 @@ impl Service {
         // entries that say what came from whom.
         let mut gained: BTreeMap<Id, (CustomerFields, Option<StoredKeys>)> = BTreeMap::new();
         let mut gained_audit: Vec<GainedEntry> = Vec::new();
-        // Team ids by name, for the collision cases a migration opens.
-        let mut team_ids: HashMap<String, Option<Id>> = HashMap::new();
         // The batch's collision cases and events, written at its end.
         let mut cases = CaseBatch::default();
         let mut events = EventBatch::default();
@@ -889,17 +875,9 @@ impl Service {
                 {
                     let reason = migration_claim(claimant, plan.entered_at);
                     let owner = m.owner.as_ref();
-                    let team_id = match (owner.and_then(|o| o.team.as_ref()), &claimant.team) {
-                        (Some(a), Some(b)) if a == b => match team_ids.get(a) {
-                            Some(id) => *id,
-                            None => {
-                                let id = tx.exec().team_by_name(a).await?.map(|t| t.id);
-                                team_ids.insert(a.clone(), id);
-                                id
-                            }
-                        },
-                        _ => None,
-                    };
+                    let team_id = cases
+                        .common_team(&mut tx.exec(), holder, claimant.id)
+                        .await?;
                     cases.push(
                         OpenCase {
                             origin: CaseOrigin::Migration,
@@ -962,16 +940,17 @@ impl Service {
                                 saved[i].fields = after.clone();
                                 saved[i].profile = profile.clone();
                             }
-                            fresh.put(FreshRow::new(
+                            fresh.put(FreshRow {
                                 id,
-                                after.name.clone(),
+                                name: after.name.clone(),
+                                keys: RowKeys::of(&profile),
                                 profile,
-                                m.created_at,
-                                holder,
-                                m.owner.clone(),
-                                m.owned_since,
-                                false,
-                            ));
+                                created_at: m.created_at,
+                                owner_id: holder,
+                                owner: m.owner.clone(),
+                                owned_since: m.owned_since,
+                                created: false,
+                            });
                             let what = describe_added(&before, &after);
                             gained_audit.push((id, entrant.id, holder, what.clone()));
                             let had = match gained.remove(&id) {
@@ -1118,8 +1097,8 @@ impl Service {
                 fresh.get(s.id).map(|r| CustomerParts {
                     id: s.id,
                     contacts: &s.fields.contacts,
-                    keys: &r.index,
-                    identities: &r.unique,
+                    keys: &r.keys.index,
+                    identities: &r.keys.unique,
                 })
             })
             .collect();

@@ -189,8 +189,8 @@ pub(crate) struct CaseBatch {
     cases: Vec<PreparedCase>,
     /// Pairs pushed so far.
     keys: HashSet<String>,
-    /// Users met, by username and by id: their id or username, and their team.
-    by_name: HashMap<String, Option<(Id, Option<Id>)>>,
+    /// Users met: ids by username, and usernames and teams by id.
+    by_name: HashMap<String, Option<Id>>,
     by_id: HashMap<Id, Option<(String, Option<Id>)>>,
 }
 
@@ -269,16 +269,16 @@ impl CaseBatch {
         // put before a manager.
         for m in matches.iter().filter(|m| !m.partial_name) {
             let Some(o) = &m.owner else { continue };
-            let Some((other, other_team)) = self.user_named(exec, &o.username).await? else {
+            let Some(other) = self.user_named(exec, &o.username).await? else {
                 continue;
             };
             if other == subject.owner_id {
                 continue;
             }
-            let (owner_name, owner_team) = match self.user_with_id(exec, subject.owner_id).await? {
-                Some((name, team)) => (Some(name), team),
-                None => (None, None),
-            };
+            let owner_name = self
+                .user_with_id(exec, subject.owner_id)
+                .await?
+                .map(|u| u.0);
             let theirs = (
                 m.customer_id,
                 other,
@@ -296,10 +296,7 @@ impl CaseBatch {
             } else {
                 (ours, theirs)
             };
-            let team_id = match (other_team, owner_team) {
-                (Some(a), Some(b)) if a == b => Some(a),
-                _ => None,
-            };
+            let team_id = self.common_team(exec, other, subject.owner_id).await?;
             self.push(
                 OpenCase {
                     origin,
@@ -324,21 +321,30 @@ impl CaseBatch {
         Ok(())
     }
 
-    /// The id and team of the user `username`, read once per batch.
-    async fn user_named(
-        &mut self,
-        exec: &mut Exec<'_>,
-        username: &str,
-    ) -> Result<Option<(Id, Option<Id>)>> {
+    /// The id of the user `username`, read once per batch.
+    async fn user_named(&mut self, exec: &mut Exec<'_>, username: &str) -> Result<Option<Id>> {
         if let Some(u) = self.by_name.get(username) {
             return Ok(*u);
         }
-        let u = match exec.user_by_username(username).await? {
-            Some(u) => Some((u.id, exec.team_of(u.id).await?)),
-            None => None,
-        };
+        let u = exec.user_by_username(username).await?.map(|u| u.id);
         self.by_name.insert(username.to_string(), u);
         Ok(u)
+    }
+
+    /// The team both reps belong to, if they share one: whose managers decide the case.
+    pub(crate) async fn common_team(
+        &mut self,
+        exec: &mut Exec<'_>,
+        a: Id,
+        b: Id,
+    ) -> Result<Option<Id>> {
+        let team = |u: Option<(String, Option<Id>)>| u.and_then(|u| u.1);
+        let a = team(self.user_with_id(exec, a).await?);
+        let b = team(self.user_with_id(exec, b).await?);
+        Ok(match (a, b) {
+            (Some(a), Some(b)) if a == b => Some(a),
+            _ => None,
+        })
     }
 
     /// The username and team of user `id`, read once per batch.
@@ -472,6 +478,7 @@ impl Service {
         if c.first_user == c.second_user {
             return Ok(Opened::SameRep);
         }
+        let mut cases = CaseBatch::default();
         let (name, first, second, team_id);
         let known = match c.known {
             Some(k) => k,
@@ -481,15 +488,9 @@ impl Service {
                     .await?
                     .map(|cu| cu.fields.name)
                     .unwrap_or_default();
-                first = exec.user_by_id(c.first_user).await?.map(|u| u.username);
-                second = exec.user_by_id(c.second_user).await?.map(|u| u.username);
-                team_id = match (
-                    exec.team_of(c.first_user).await?,
-                    exec.team_of(c.second_user).await?,
-                ) {
-                    (Some(a), Some(b)) if a == b => Some(a),
-                    _ => None,
-                };
+                first = cases.user_with_id(exec, c.first_user).await?.map(|u| u.0);
+                second = cases.user_with_id(exec, c.second_user).await?.map(|u| u.0);
+                team_id = cases.common_team(exec, c.first_user, c.second_user).await?;
                 Parties {
                     name: &name,
                     first: first.as_deref(),
@@ -498,7 +499,6 @@ impl Service {
                 }
             }
         };
-        let mut cases = CaseBatch::default();
         cases.push(
             OpenCase {
                 known: Some(known),
