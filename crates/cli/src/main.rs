@@ -234,7 +234,8 @@ async fn main() -> Result<()> {
     let store = Store::open(&url, &opts)
         .await
         .with_context(|| format!("cannot open the database at {url}"))?;
-    match cli.command {
+    let handle = store.clone();
+    let result = match cli.command {
         Command::Serve(args) => serve(store, &url, args).await,
         Command::Migrate => {
             println!("database at {url} is up to date");
@@ -250,7 +251,9 @@ async fn main() -> Result<()> {
         }
         Command::Export(args) => export::export(&Service::with_defaults(store), &args).await,
         Command::Openapi => Ok(()),
-    }
+    };
+    handle.close().await;
+    result
 }
 
 async fn serve(store: Store, url: &DatabaseUrl, args: ServeArgs) -> Result<()> {

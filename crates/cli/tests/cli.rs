@@ -13,6 +13,7 @@ both_backends!(
 use std::process::{Child, Command, Output, Stdio};
 
 use common::{BIN, Server, last_line, login, result_rows, run, run_ok};
+use leadguard_store::DatabaseUrl;
 use leadguard_testkit::{Backend, TestDb};
 use serde_json::{Value, json};
 
@@ -342,6 +343,16 @@ async fn import_and_export(backend: Backend) {
         last_line(&out),
         "created 1, duplicate 0, suspected 0, error 0"
     );
+    // The import leaves its rows in the database file, not in a write-ahead log on the side.
+    if let DatabaseUrl::Sqlite { path } = db.url() {
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        assert_eq!(
+            left, 0,
+            "the import left a {left}-byte log beside the database"
+        );
+    }
 
     let text = "客户名称,电话,邮箱,备注\n\
                 北京星河互联科技有限公司,010-62345678,,老客户\n\

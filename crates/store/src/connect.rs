@@ -277,6 +277,10 @@ impl Store {
         conn.exec().ping().await
     }
 
+    /// Ends the background checkpoints and closes every connection. On SQLite the log is
+    /// copied into the database and emptied first: after a large import it would otherwise stay
+    /// on disk at its high-water size (gigabytes at a million customers), and the next process
+    /// would read through it.
     pub async fn close(&self) {
         if let Some(c) = &self.checkpoints {
             c.stop().await;
@@ -284,6 +288,17 @@ impl Store {
         match &self.pools {
             Pools::Sqlite { read, write } => {
                 read.close().await;
+                match write.acquire().await {
+                    Ok(mut conn) => {
+                        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                            .execute(&mut *conn)
+                            .await
+                        {
+                            tracing::warn!(error = %e, "final checkpoint failed; the log stays");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "no writer for the final checkpoint"),
+                }
                 write.close().await;
             }
             Pools::Postgres(pool) => pool.close().await,
